@@ -1,0 +1,295 @@
+//! A stored feature: id, owning division, geometry and typed field values.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use geo::Geometry;
+
+use crate::code::DivisionCode;
+use crate::layer::{FieldType, Layer};
+
+/// A feature's id, unique within its layer and assigned by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeatureId(pub i64);
+
+impl fmt::Display for FeatureId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A typed field value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// UTF-8 text.
+    Text(String),
+    /// 64-bit integer.
+    Integer(i64),
+    /// 64-bit float.
+    Real(f64),
+    /// Calendar date.
+    Date(NaiveDate),
+    /// Instant in UTC.
+    DateTime(DateTime<Utc>),
+    /// Boolean.
+    Bool(bool),
+}
+
+impl Value {
+    /// The value as text, as GeoPackage stores it and CSV writes it.
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::Text(s) => s.clone(),
+            Value::Integer(i) => i.to_string(),
+            Value::Real(r) => r.to_string(),
+            Value::Date(d) => d.format("%Y-%m-%d").to_string(),
+            Value::DateTime(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+            Value::Bool(b) => b.to_string(),
+        }
+    }
+
+    /// The value as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Integer(i) => (*i).into(),
+            Value::Real(r) => {
+                serde_json::Number::from_f64(*r).map_or(serde_json::Value::Null, Into::into)
+            }
+            Value::Bool(b) => (*b).into(),
+            other => other.to_text().into(),
+        }
+    }
+
+    /// The integer, if this is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Integer(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The text, if this is text.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The date, if this is one.
+    pub fn as_date(&self) -> Option<NaiveDate> {
+        match self {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    /// Parses text into a value of the given type (as read from CSV, shapefiles or the API).
+    pub fn parse(ty: FieldType, text: &str) -> Result<Value, String> {
+        let t = text.trim();
+        match ty {
+            FieldType::Text => Ok(Value::Text(text.to_owned())),
+            FieldType::Integer => t
+                .parse::<i64>()
+                .or_else(|e| {
+                    // Shapefiles and spreadsheets write whole numbers as "12.0".
+                    t.parse::<f64>()
+                        .ok()
+                        .filter(|r| r.fract() == 0.0 && r.abs() < 9.0e15)
+                        .map(|r| r as i64)
+                        .ok_or(e)
+                })
+                .map(Value::Integer)
+                .map_err(|_| format!("'{t}' is not a whole number")),
+            FieldType::Real => t
+                .parse::<f64>()
+                .ok()
+                .filter(|r| r.is_finite())
+                .map(Value::Real)
+                .ok_or_else(|| format!("'{t}' is not a number")),
+            FieldType::Date => parse_date(t)
+                .map(Value::Date)
+                .ok_or_else(|| format!("'{t}' is not a date (YYYY-MM-DD)")),
+            FieldType::DateTime => DateTime::parse_from_rfc3339(t)
+                .map(|d| d.with_timezone(&Utc))
+                .or_else(|_| {
+                    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+                        .map(|n| n.and_utc())
+                })
+                .or_else(|_| {
+                    chrono::NaiveDateTime::parse_from_str(t, "%Y/%m/%d %H:%M:%S")
+                        .map(|n| n.and_utc())
+                })
+                .map(Value::DateTime)
+                .map_err(|_| format!("'{t}' is not a date and time (RFC 3339)")),
+            FieldType::Bool => match t.to_ascii_lowercase().as_str() {
+                "true" | "t" | "1" | "yes" | "y" | "是" => Ok(Value::Bool(true)),
+                "false" | "f" | "0" | "no" | "n" | "否" => Ok(Value::Bool(false)),
+                _ => Err(format!("'{t}' is not true or false")),
+            },
+        }
+    }
+
+    /// Converts a JSON value into a value of the given type.
+    pub fn from_json(ty: FieldType, v: &serde_json::Value) -> Result<Option<Value>, String> {
+        use serde_json::Value as J;
+        match (ty, v) {
+            (_, J::Null) => Ok(None),
+            (FieldType::Text, J::String(s)) => Ok(Some(Value::Text(s.clone()))),
+            (FieldType::Integer, J::Number(n)) => n
+                .as_i64()
+                .map(|i| Some(Value::Integer(i)))
+                .ok_or_else(|| format!("{n} is not a whole number")),
+            (FieldType::Real, J::Number(n)) => n
+                .as_f64()
+                .map(|r| Some(Value::Real(r)))
+                .ok_or_else(|| format!("{n} is not a number")),
+            (FieldType::Bool, J::Bool(b)) => Ok(Some(Value::Bool(*b))),
+            (FieldType::Date | FieldType::DateTime, J::String(s)) => Value::parse(ty, s).map(Some),
+            (FieldType::Text, J::Number(n)) => Ok(Some(Value::Text(n.to_string()))),
+            (ty, other) => Err(format!("expected {}, got {other}", type_name(ty))),
+        }
+    }
+}
+
+fn type_name(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Text => "text",
+        FieldType::Integer => "a whole number",
+        FieldType::Real => "a number",
+        FieldType::Date => "a date string",
+        FieldType::DateTime => "a date-time string",
+        FieldType::Bool => "true or false",
+    }
+}
+
+fn parse_date(t: &str) -> Option<NaiveDate> {
+    ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+        .or_else(|| {
+            t.get(..10)
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        })
+}
+
+/// Field values by field name. A missing key means NULL.
+pub type Properties = BTreeMap<String, Value>;
+
+/// One feature of a layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feature {
+    /// Assigned by the store; `None` before the feature is first stored.
+    pub id: Option<FeatureId>,
+    /// The division that owns the feature: the division itself for counties, townships and
+    /// villages; the village for villager groups, grids and everything beneath a village; the
+    /// township or county for features that belong to one (incinerators, trunk roads).
+    pub division: DivisionCode,
+    /// The geometry, in WGS84 / CGCS2000 longitude-latitude degrees. `None` for attribute tables.
+    pub geometry: Option<Geometry<f64>>,
+    /// Field values.
+    pub properties: Properties,
+}
+
+impl Feature {
+    /// A new, not yet stored feature.
+    pub fn new(division: DivisionCode, geometry: Option<Geometry<f64>>) -> Self {
+        Self {
+            id: None,
+            division,
+            geometry,
+            properties: Properties::new(),
+        }
+    }
+
+    /// Sets a field (builder style).
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.properties.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// The value of a field.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.properties.get(name)
+    }
+
+    /// The text of a field.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(Value::as_str)
+    }
+
+    /// The feature as a GeoJSON Feature (`id`, `geometry`, and `division_code` plus every field
+    /// in `properties`).
+    pub fn to_geojson(&self) -> serde_json::Value {
+        let mut props = serde_json::Map::new();
+        props.insert("division_code".into(), self.division.as_str().into());
+        for (k, v) in &self.properties {
+            props.insert(k.clone(), v.to_json());
+        }
+        serde_json::json!({
+            "type": "Feature",
+            "id": self.id.map(|i| i.0),
+            "geometry": self.geometry.as_ref().map(crate::geometry::to_geojson),
+            "properties": props,
+        })
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Integer(i)
+    }
+}
+impl From<f64> for Value {
+    fn from(r: f64) -> Self {
+        Value::Real(r)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl From<NaiveDate> for Value {
+    fn from(d: NaiveDate) -> Self {
+        Value::Date(d)
+    }
+}
+impl From<DateTime<Utc>> for Value {
+    fn from(t: DateTime<Utc>) -> Self {
+        Value::DateTime(t)
+    }
+}
+
+/// A layer's features, as read from a file or generated, before they are stored.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// Features by layer, in [`Layer::ALL`] order when iterated.
+    pub layers: BTreeMap<Layer, Vec<Feature>>,
+}
+
+impl Dataset {
+    /// Adds a feature to a layer and returns its index in that layer.
+    pub fn push(&mut self, layer: Layer, feature: Feature) -> usize {
+        let v = self.layers.entry(layer).or_default();
+        v.push(feature);
+        v.len() - 1
+    }
+
+    /// The number of features in a layer.
+    pub fn count(&self, layer: Layer) -> usize {
+        self.layers.get(&layer).map_or(0, Vec::len)
+    }
+}

@@ -1,0 +1,27 @@
+//! gridgov's domain model: what a county keeps on its map, and the rules it must obey.
+//!
+//! # Layout
+//! - [`code`]: national division codes and the local codes of villager groups and grids.
+//! - [`idcard`]: resident ID-card numbers with their checksum.
+//! - [`vocab`]: the controlled vocabularies (dispute categories, road classes, …) with their
+//!   Chinese terms: the project's glossary.
+//! - [`layer`]: every layer and its schema (geometry type, typed fields, rules).
+//! - [`feature`]: a stored feature and its typed values.
+//! - [`geometry`]: geometry checks and GeoJSON encoding.
+//! - [`validate`]: validation against the schema and the administrative tree.
+//!
+//! No I/O and no async here: stores, importers and the server build on these types.
+
+pub mod code;
+pub mod feature;
+pub mod geometry;
+pub mod idcard;
+pub mod layer;
+pub mod validate;
+pub mod vocab;
+
+pub use code::{CodeError, DivisionCode, DivisionLevel, GridCode, GroupCode};
+pub use feature::{Dataset, Feature, FeatureId, Properties, Value};
+pub use idcard::IdCardNumber;
+pub use layer::{FieldDef, FieldType, GeometryKind, Layer, Rule, UnknownLayer};
+pub use validate::{check_containment, validate, ValidationError};
