@@ -235,6 +235,12 @@ impl Layer {
 
     /// How a feature's geometry must relate to its owning division's polygon.
     pub fn containment(self) -> Containment {
+        match self {
+            // Positions are wherever the person was; the fence may reach beyond the village.
+            Layer::PositionReports => return Containment::None,
+            Layer::SupervisedPersons => return Containment::Intersects,
+            _ => {}
+        }
         match self.geometry() {
             GeometryKind::None => Containment::None,
             GeometryKind::LineString | GeometryKind::LineOrPolygon => Containment::Intersects,
