@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Installs what gridgov needs to build, run and test on Debian 12, then the web
+# dependencies (web/node_modules). Idempotent, and a quick no-op when all is there.
+#
+#   bash scripts/setup.sh            everything: build, server, PostGIS, Chromium, web
+#   bash scripts/setup.sh --server   only what `scripts/serve.sh` needs (no PostGIS,
+#                                    no Chromium, no npm devDependencies)
+#
+# apt-get update runs only when a package is missing. Needs root (or sudo) only then.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MODE=full
+for arg in "$@"; do
+    case "$arg" in
+        --server) MODE=server ;;
+        -h | --help)
+            sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *)
+            echo "setup.sh: unknown argument '$arg' (try --help)" >&2
+            exit 2
+            ;;
+    esac
+done
+
+say() { echo "setup: $*" >&2; }
+
+# --- Debian packages -------------------------------------------------------------
+
+installed() {
+    dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed
+}
+
+# Build: a C toolchain (sqlite is compiled by cc), pkg-config and GDAL's headers for
+# gdal-sys. gdal-sys 0.12 ships prebuilt bindings for GDAL 3.4-3.12 and only needs
+# bindgen (clang) with its optional `bindgen` feature, which gridgov does not enable,
+# so Debian 12's GDAL 3.6 needs no clang.
+want=(pkg-config libgdal-dev gdal-bin)
+if ! command -v cc >/dev/null 2>&1; then
+    want+=(gcc libc6-dev)
+fi
+if ! command -v node >/dev/null 2>&1; then
+    # Debian 12's own Node.js (18) is enough; machines that already have a node (for
+    # instance from NodeSource, which bundles npm) keep theirs.
+    want+=(nodejs npm)
+fi
+if [[ $MODE == full ]]; then
+    # PostGIS for the store tests, Chromium for the browser tests, and a CJK font so
+    # that screenshots show Chinese text rather than boxes.
+    want+=(postgresql-15-postgis-3 chromium fonts-wqy-microhei)
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+    installed "$pkg" || missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+    SUDO=()
+    if ((EUID != 0)); then
+        if command -v sudo >/dev/null 2>&1; then
+            SUDO=(sudo)
+        else
+            say "missing Debian packages: ${missing[*]}; run this script as root (or install sudo)"
+            exit 1
+        fi
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt_opts=(-q -o DPkg::Lock::Timeout=600)
+    say "installing ${missing[*]}"
+    "${SUDO[@]}" apt-get "${apt_opts[@]}" update >/dev/null
+    "${SUDO[@]}" apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
+    for pkg in "${missing[@]}"; do
+        installed "$pkg" || { say "could not install $pkg"; exit 1; }
+    done
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+    say "node is installed but npm is not; install npm for this node (Debian: apt-get install npm)"
+    exit 1
+fi
+if [[ $MODE == full && ! -x /usr/bin/chromium ]]; then
+    say "/usr/bin/chromium is missing although the chromium package is installed"
+    exit 1
+fi
+if [[ $MODE == full && ! -x /usr/lib/postgresql/15/bin/initdb ]]; then
+    say "/usr/lib/postgresql/15/bin/initdb is missing although postgresql-15 is installed"
+    exit 1
+fi
+
+# --- web/node_modules --------------------------------------------------------------
+# `npm ci` wipes and reinstalls node_modules every time, so it runs only when the
+# lockfile changed since the last install (or the devDependencies are newly needed).
+
+WEB="$ROOT/web"
+stamp="$WEB/node_modules/.gridgov-setup"
+lock_sum=$(sha256sum "$WEB/package-lock.json" | cut -d' ' -f1)
+have=""
+[[ -f $stamp ]] && have=$(cat "$stamp")
+if [[ $have == "$lock_sum full" || ($MODE == server && $have == "$lock_sum server") ]]; then
+    :
+else
+    npm_args=(ci --no-audit --no-fund --loglevel=error)
+    [[ $MODE == server ]] && npm_args+=(--omit=dev)
+    say "npm ${npm_args[*]} (web/)"
+    (cd "$WEB" && npm "${npm_args[@]}" >/dev/null)
+    echo "$lock_sum $MODE" >"$stamp"
+fi
