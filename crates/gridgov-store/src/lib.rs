@@ -1,1 +1,212 @@
-//! stub
+//! gridgov's storage: one [`Store`] trait and two backends.
+//!
+//! # Layout
+//! - [`gpkg`]: the embedded default, a real OGC GeoPackage (SQLite through sqlx, geometries
+//!   encoded by geozero), readable by GDAL and QGIS as it is.
+//! - [`postgis`]: PostgreSQL/PostGIS through sqlx, schema in the repository's `migrations/`.
+//! - [`check`]: the one validated write path ([`write`]) that both backends share: model
+//!   validation, owning divisions, containment and references, before a single transaction.
+//! - [`copy`]: copying a whole store into another (`gridgov load`).
+//!
+//! Every write is a batch applied in one transaction: it lands whole or not at all.
+
+pub mod check;
+pub mod copy;
+pub mod gpkg;
+pub mod postgis;
+mod sql;
+pub mod testing;
+
+use std::collections::{BTreeMap, HashSet};
+
+use async_trait::async_trait;
+use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, ValidationError};
+
+pub use check::write;
+
+/// A store URL: a GeoPackage path or a `postgres://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// A GeoPackage file.
+    GeoPackage(std::path::PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl std::str::FromStr for StoreUrl {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(StoreUrl::Postgres(s.to_owned()))
+        } else if std::path::Path::new(s)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"))
+        {
+            Ok(StoreUrl::GeoPackage(s.into()))
+        } else {
+            Err(StoreError::Url(s.to_owned()))
+        }
+    }
+}
+
+impl std::fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreUrl::GeoPackage(p) => write!(f, "{}", p.display()),
+            // Never print a password.
+            StoreUrl::Postgres(u) => match (u.find("://"), u.rfind('@')) {
+                (Some(s), Some(at)) if at > s => write!(f, "{}://…{}", &u[..s], &u[at..]),
+                _ => f.write_str(u),
+            },
+        }
+    }
+}
+
+/// Errors of the stores.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A URL that is neither a `.gpkg` path nor a `postgres://` URL.
+    #[error("'{0}' is not a store: give a GeoPackage path ending in .gpkg or a postgres:// URL")]
+    Url(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The PostGIS schema could not be migrated.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored geometry could not be encoded or decoded.
+    #[error("geometry encoding error: {0}")]
+    Geometry(String),
+    /// A stored row breaks the model (edited outside gridgov).
+    #[error("stored {layer} feature {id} is malformed: {reason}")]
+    Corrupt {
+        /// Its layer.
+        layer: Layer,
+        /// Its id.
+        id: i64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A write that clashes with what is stored (duplicate id or code).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A file that is not a gridgov GeoPackage.
+    #[error("{0}")]
+    NotGridgov(String),
+    /// An update or delete of a feature that does not exist.
+    #[error("{layer} has no feature {id}")]
+    NotFound {
+        /// Its layer.
+        layer: Layer,
+        /// The id.
+        id: FeatureId,
+    },
+}
+
+/// A filter on a layer's features.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Features whose geometry's bounding box intersects `[min_lon, min_lat, max_lon, max_lat]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Features owned by this division or any division under it.
+    pub division: Option<DivisionCode>,
+    /// Features with an id greater than this (keyset paging).
+    pub after_id: Option<i64>,
+    /// At most this many features.
+    pub limit: Option<u64>,
+    /// Skip this many features (after the other filters, in id order).
+    pub offset: Option<u64>,
+}
+
+/// One change in a batch.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Insert a feature; its id is kept when given, assigned otherwise.
+    Insert(Layer, Feature),
+    /// Replace the feature with the same id.
+    Update(Layer, Feature),
+    /// Delete a feature.
+    Delete(Layer, FeatureId),
+}
+
+impl Op {
+    /// The layer the change touches.
+    pub fn layer(&self) -> Layer {
+        match self {
+            Op::Insert(l, _) | Op::Update(l, _) | Op::Delete(l, _) => *l,
+        }
+    }
+}
+
+/// Why a validated write was refused. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A feature broke a rule; `index` is its position in the batch (0-based).
+    #[error("{layer} feature #{} rejected: {error}", index + 1)]
+    Invalid {
+        /// The layer.
+        layer: Layer,
+        /// Position in the batch.
+        index: usize,
+        /// What is wrong.
+        error: ValidationError,
+    },
+    /// The store failed; the transaction was rolled back.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The storage interface both backends implement.
+///
+/// Writes go through [`write`] (validated); [`Store::apply_unchecked`] is the raw transaction
+/// beneath it.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// One feature by id.
+    async fn get(&self, layer: Layer, id: FeatureId) -> Result<Option<Feature>, StoreError>;
+    /// Features matching a query, in id order.
+    async fn query(&self, layer: Layer, query: &Query) -> Result<Vec<Feature>, StoreError>;
+    /// The number of features matching a query (ignoring limit and offset).
+    async fn count(&self, layer: Layer, query: &Query) -> Result<u64, StoreError>;
+    /// Which of these ids exist in a layer.
+    async fn existing_ids(&self, layer: Layer, ids: &[i64]) -> Result<HashSet<i64>, StoreError>;
+    /// Applies a batch in one transaction without validation and returns the ids of the
+    /// inserted and updated features, in batch order (deletes give their own id).
+    async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError>;
+
+    /// Feature counts of every layer.
+    async fn counts(&self) -> Result<BTreeMap<Layer, u64>, StoreError> {
+        let mut out = BTreeMap::new();
+        for layer in Layer::ALL {
+            out.insert(*layer, self.count(*layer, &Query::default()).await?);
+        }
+        Ok(out)
+    }
+
+    /// The division feature (county, township or village) with this code.
+    async fn division(&self, code: DivisionCode) -> Result<Option<Feature>, StoreError> {
+        let layer = match code.level() {
+            gridgov_model::DivisionLevel::County => Layer::Counties,
+            gridgov_model::DivisionLevel::Township => Layer::Townships,
+            _ => Layer::Villages,
+        };
+        let q = Query {
+            division: Some(code),
+            ..Query::default()
+        };
+        Ok(self
+            .query(layer, &q)
+            .await?
+            .into_iter()
+            .find(|f| f.division == code))
+    }
+}
+
+/// Opens (and, for a new GeoPackage, creates) the store at a URL. A PostGIS store must have
+/// been migrated (`gridgov migrate`).
+pub async fn open(url: &StoreUrl) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match url {
+        StoreUrl::GeoPackage(p) => Box::new(gpkg::GpkgStore::open(p).await?),
+        StoreUrl::Postgres(u) => Box::new(postgis::PgStore::connect(u).await?),
+    })
+}

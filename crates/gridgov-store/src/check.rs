@@ -1,0 +1,132 @@
+//! The validated write path shared by every backend.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use geo::{Geometry, MultiPolygon};
+use gridgov_model::{
+    check_containment, validate, DivisionCode, FeatureId, Layer, Rule, ValidationError,
+};
+
+use crate::{Op, Store, StoreError, WriteError};
+
+/// The division whose polygon must hold a feature: the parent for division layers, the owning
+/// division for everything else (none for a county, the root of the tree).
+fn container(layer: Layer, division: DivisionCode) -> Option<DivisionCode> {
+    match layer {
+        Layer::Counties | Layer::Townships | Layer::Villages => division.parent(),
+        _ => Some(division),
+    }
+}
+
+fn as_multipolygon(g: Option<&Geometry<f64>>) -> MultiPolygon<f64> {
+    match g {
+        Some(Geometry::MultiPolygon(mp)) => mp.clone(),
+        Some(Geometry::Polygon(p)) => MultiPolygon(vec![p.clone()]),
+        _ => MultiPolygon(vec![]),
+    }
+}
+
+/// Validates a batch and applies it in one transaction: every feature against the model,
+/// its owning division (which must exist, in the store or earlier in the batch), containment
+/// in that division's polygon, and references to other features. The first problem rejects
+/// the whole batch and nothing is written.
+pub async fn write(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<FeatureId>, WriteError> {
+    // Divisions introduced by this batch, so that a township and its villages can come together.
+    let mut divisions: HashMap<DivisionCode, Option<(MultiPolygon<f64>, String)>> = HashMap::new();
+    let mut batch_ids: BTreeMap<Layer, HashSet<i64>> = BTreeMap::new();
+
+    for (index, op) in ops.iter_mut().enumerate() {
+        let (layer, feature) = match op {
+            Op::Insert(l, f) | Op::Update(l, f) => (*l, f),
+            Op::Delete(..) => continue,
+        };
+        let invalid = |error: ValidationError| WriteError::Invalid {
+            layer,
+            index,
+            error,
+        };
+        validate(layer, feature).map_err(invalid)?;
+        if layer.division_level().is_some() && layer != Layer::VillagerGroups {
+            divisions.insert(
+                feature.division,
+                Some((
+                    as_multipolygon(feature.geometry.as_ref()),
+                    feature.text("name").unwrap_or_default().to_owned(),
+                )),
+            );
+        }
+        if let Some(id) = feature.id {
+            batch_ids.entry(layer).or_default().insert(id.0);
+        }
+    }
+
+    let mut references: BTreeMap<Layer, Vec<(usize, &'static str, i64)>> = BTreeMap::new();
+    for (index, op) in ops.iter().enumerate() {
+        let (layer, feature) = match op {
+            Op::Insert(l, f) | Op::Update(l, f) => (*l, f),
+            Op::Delete(..) => continue,
+        };
+        let invalid = |error: ValidationError| WriteError::Invalid {
+            layer,
+            index,
+            error,
+        };
+        if let Some(parent) = container(layer, feature.division) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = divisions.entry(parent) {
+                let found = store.division(parent).await?.map(|f| {
+                    let name = f.text("name").unwrap_or_default().to_owned();
+                    (as_multipolygon(f.geometry.as_ref()), name)
+                });
+                slot.insert(found);
+            }
+            match divisions.get(&parent) {
+                Some(Some((polygon, name))) => {
+                    check_containment(layer, feature, polygon, name).map_err(invalid)?;
+                }
+                _ => {
+                    return Err(invalid(ValidationError::new(
+                        "division_code",
+                        format!(
+                            "{} {parent} does not exist; store it before what lies in it",
+                            parent.level()
+                        ),
+                    )))
+                }
+            }
+        }
+        for def in layer.fields() {
+            if let Rule::Reference(target) = def.rule {
+                if let Some(id) = feature.get(def.name).and_then(gridgov_model::Value::as_i64) {
+                    if !batch_ids.get(&target).is_some_and(|s| s.contains(&id)) {
+                        references
+                            .entry(target)
+                            .or_default()
+                            .push((index, def.name, id));
+                    }
+                }
+            }
+        }
+    }
+
+    for (target, refs) in &references {
+        let ids: Vec<i64> = refs.iter().map(|r| r.2).collect();
+        let present = store.existing_ids(*target, &ids).await?;
+        if let Some((index, field, id)) = refs.iter().find(|r| !present.contains(&r.2)) {
+            return Err(WriteError::Invalid {
+                layer: ops[*index].layer(),
+                index: *index,
+                error: ValidationError::new(*field, format!("{target} has no feature {id}")),
+            });
+        }
+    }
+
+    store.apply_unchecked(ops).await.map_err(|e| match e {
+        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            WriteError::Store(StoreError::Conflict(format!(
+                "a feature with the same id or code already exists ({})",
+                db.message()
+            )))
+        }
+        other => WriteError::Store(other),
+    })
+}

@@ -1,0 +1,440 @@
+//! The embedded GeoPackage store: one SQLite file that GDAL and QGIS open as it is.
+//!
+//! Each layer is a table named after it with an integer `fid` primary key, a `geom` column
+//! registered in `gpkg_geometry_columns` (EPSG:4326, GeoPackage binary geometry written by
+//! geozero), `division_code`, and one column per field. Attribute tables (persons, tenancies…)
+//! are registered as `attributes` in `gpkg_contents`.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use geo::{BoundingRect, Geometry, Intersects, Rect};
+use geozero::wkb::{FromWkb, WkbDialect};
+use geozero::{CoordDimensions, ToWkb};
+use gridgov_model::{
+    DivisionCode, Feature, FeatureId, FieldType, GeometryKind, Layer, Properties, Value,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::sql::{columns, quoted};
+use crate::{Op, Query, Store, StoreError};
+
+/// The GeoPackage `application_id` ("GPKG").
+const APPLICATION_ID: i64 = 0x4750_4B47;
+/// GeoPackage 1.3.
+const USER_VERSION: i64 = 10300;
+
+/// A GeoPackage file opened as a store.
+#[derive(Debug, Clone)]
+pub struct GpkgStore {
+    pool: SqlitePool,
+}
+
+fn sql_type(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Text => "TEXT",
+        FieldType::Integer => "INTEGER",
+        FieldType::Real => "DOUBLE",
+        FieldType::Date => "DATE",
+        FieldType::DateTime => "DATETIME",
+        FieldType::Bool => "BOOLEAN",
+    }
+}
+
+/// Unique keys beyond the id: a division's code; a grid's code within its plan.
+fn unique_key(layer: Layer) -> Option<&'static str> {
+    match layer {
+        Layer::Counties | Layer::Townships | Layer::Villages | Layer::VillagerGroups => {
+            Some("code")
+        }
+        Layer::Grids => Some("plan_id, code"),
+        _ => None,
+    }
+}
+
+fn create_table_sql(layer: Layer) -> String {
+    let mut cols = vec!["\"fid\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL".to_owned()];
+    if layer.geometry() != GeometryKind::None {
+        cols.push(format!("\"geom\" {}", layer.geometry().ogc_name()));
+    }
+    cols.push("\"division_code\" TEXT NOT NULL CHECK (length(division_code) = 12)".to_owned());
+    for f in layer.fields() {
+        let null = if f.required { " NOT NULL" } else { "" };
+        cols.push(format!("\"{}\" {}{null}", f.name, sql_type(f.ty)));
+    }
+    if let Some(key) = unique_key(layer) {
+        cols.push(format!("UNIQUE ({key})"));
+    }
+    format!("CREATE TABLE \"{}\" ({})", layer.name(), cols.join(", "))
+}
+
+/// Encodes a geometry as GeoPackage binary with SRS 4326 and its envelope.
+pub fn encode_geometry(g: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
+    let envelope = g
+        .bounding_rect()
+        .map(|r| vec![r.min().x, r.max().x, r.min().y, r.max().y])
+        .unwrap_or_default();
+    g.to_gpkg_wkb(CoordDimensions::xy(), Some(4326), envelope)
+        .map_err(|e| StoreError::Geometry(e.to_string()))
+}
+
+/// Decodes GeoPackage binary.
+pub fn decode_geometry(mut blob: &[u8]) -> Result<Geometry<f64>, StoreError> {
+    Geometry::from_wkb(&mut blob, WkbDialect::Geopackage)
+        .map_err(|e| StoreError::Geometry(e.to_string()))
+}
+
+fn bind_value<'q>(
+    q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ty: FieldType,
+    v: Option<&Value>,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    match (ty, v) {
+        (_, None) => q.bind(Option::<String>::None),
+        (_, Some(Value::Integer(i))) => q.bind(*i),
+        (_, Some(Value::Real(r))) => q.bind(*r),
+        (_, Some(Value::Bool(b))) => q.bind(*b),
+        (_, Some(other)) => q.bind(other.to_text()),
+    }
+}
+
+fn read_row(layer: Layer, row: &SqliteRow) -> Result<Feature, StoreError> {
+    let id: i64 = row.try_get("fid")?;
+    let corrupt = |reason: String| StoreError::Corrupt { layer, id, reason };
+    let division: String = row.try_get("division_code")?;
+    let division = DivisionCode::from_str(&division).map_err(|e| corrupt(e.to_string()))?;
+    let geometry = if layer.geometry() == GeometryKind::None {
+        None
+    } else {
+        let blob: Option<Vec<u8>> = row.try_get("geom")?;
+        blob.map(|b| decode_geometry(&b)).transpose()?
+    };
+    let mut properties = Properties::new();
+    for f in layer.fields() {
+        let v = match f.ty {
+            FieldType::Integer => row.try_get::<Option<i64>, _>(f.name)?.map(Value::Integer),
+            FieldType::Real => row.try_get::<Option<f64>, _>(f.name)?.map(Value::Real),
+            FieldType::Bool => row.try_get::<Option<bool>, _>(f.name)?.map(Value::Bool),
+            FieldType::Text => row.try_get::<Option<String>, _>(f.name)?.map(Value::Text),
+            FieldType::Date | FieldType::DateTime => row
+                .try_get::<Option<String>, _>(f.name)?
+                .map(|s| Value::parse(f.ty, &s).map_err(corrupt))
+                .transpose()?,
+        };
+        if let Some(v) = v {
+            properties.insert(f.name.to_owned(), v);
+        }
+    }
+    Ok(Feature {
+        id: Some(FeatureId(id)),
+        division,
+        geometry,
+        properties,
+    })
+}
+
+/// A bound query argument.
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+fn bbox_rect(b: [f64; 4]) -> Rect<f64> {
+    Rect::new((b[0], b[1]), (b[2], b[3]))
+}
+
+impl GpkgStore {
+    /// Opens a GeoPackage, creating the file and every layer table if needed. A file that
+    /// exists but is not a GeoPackage is refused, never overwritten.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let exists = path.exists();
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .foreign_keys(false)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        let store = Self { pool };
+        if exists {
+            let app: i64 = sqlx::query_scalar("PRAGMA application_id")
+                .fetch_one(&store.pool)
+                .await
+                .map_err(|_| {
+                    StoreError::NotGridgov(format!("{} is not a GeoPackage", path.display()))
+                })?;
+            if app != APPLICATION_ID && app != 0 {
+                return Err(StoreError::NotGridgov(format!(
+                    "{} is an SQLite file but not a GeoPackage",
+                    path.display()
+                )));
+            }
+        }
+        store.init().await?;
+        Ok(store)
+    }
+
+    async fn init(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::raw_sql(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {USER_VERSION};"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::raw_sql(include_str!("schema.sql"))
+            .execute(&mut *tx)
+            .await?;
+        let existing: HashSet<String> = sqlx::query_scalar("SELECT table_name FROM gpkg_contents")
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+        for layer in Layer::ALL {
+            if existing.contains(layer.name()) {
+                continue;
+            }
+            sqlx::query(&create_table_sql(*layer))
+                .execute(&mut *tx)
+                .await?;
+            let spatial = layer.geometry() != GeometryKind::None;
+            sqlx::query(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(layer.name())
+            .bind(if spatial { "features" } else { "attributes" })
+            .bind(layer.name())
+            .bind(layer.zh())
+            .bind(spatial.then_some(4326))
+            .execute(&mut *tx)
+            .await?;
+            if spatial {
+                sqlx::query("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)")
+                    .bind(layer.name())
+                    .bind(layer.geometry().ogc_name())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert(
+        tx: &mut Transaction<'_, Sqlite>,
+        layer: Layer,
+        f: &Feature,
+    ) -> Result<FeatureId, StoreError> {
+        let cols = columns(layer);
+        let marks = vec!["?"; cols.len() + 1].join(", ");
+        let sql = format!(
+            "INSERT INTO \"{}\" (\"fid\", {}) VALUES ({marks}) RETURNING fid",
+            layer.name(),
+            quoted(&cols)
+        );
+        let q = Self::bind_feature(sqlx::query(&sql).bind(f.id.map(|i| i.0)), layer, f)?;
+        let id: i64 = q.fetch_one(&mut **tx).await?.try_get(0)?;
+        Ok(FeatureId(id))
+    }
+
+    fn bind_feature<'q>(
+        mut q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        layer: Layer,
+        f: &Feature,
+    ) -> Result<sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>, StoreError> {
+        if layer.geometry() != GeometryKind::None {
+            q = q.bind(f.geometry.as_ref().map(encode_geometry).transpose()?);
+        }
+        q = q.bind(f.division.as_str().to_owned());
+        for def in layer.fields() {
+            q = bind_value(q, def.ty, f.properties.get(def.name));
+        }
+        Ok(q)
+    }
+
+    async fn touch(tx: &mut Transaction<'_, Sqlite>, layer: Layer) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') \
+             WHERE table_name = ?",
+        )
+        .bind(layer.name())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    fn where_clause(query: &Query) -> (String, Vec<Arg>) {
+        let mut conds = vec!["1 = 1"];
+        let mut args = Vec::new();
+        if let Some(d) = &query.division {
+            conds.push("substr(division_code, 1, ?) = ?");
+            args.push(Arg::Int(d.prefix().len() as i64));
+            args.push(Arg::Text(d.prefix().to_owned()));
+        }
+        if let Some(a) = query.after_id {
+            conds.push("fid > ?");
+            args.push(Arg::Int(a));
+        }
+        (conds.join(" AND "), args)
+    }
+
+    /// Reads matching rows in id order, applying bbox in Rust (GeoPackage has no spatial SQL
+    /// functions without GDAL); limit and offset follow the bbox filter.
+    async fn scan(
+        &self,
+        layer: Layer,
+        query: &Query,
+        paged: bool,
+    ) -> Result<Vec<Feature>, StoreError> {
+        let (cond, args) = Self::where_clause(query);
+        let mut sql = format!(
+            "SELECT \"fid\", {} FROM \"{}\" WHERE {cond} ORDER BY fid",
+            quoted(&columns(layer)),
+            layer.name()
+        );
+        let bbox_in_sql = query.bbox.is_none() && paged;
+        if bbox_in_sql {
+            sql.push_str(" LIMIT ? OFFSET ?");
+        }
+        let mut q = sqlx::query(&sql);
+        for a in args {
+            q = match a {
+                Arg::Int(n) => q.bind(n),
+                Arg::Text(t) => q.bind(t),
+            };
+        }
+        if bbox_in_sql {
+            q = q
+                .bind(query.limit.map_or(-1, |l| l as i64))
+                .bind(query.offset.unwrap_or(0) as i64);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(read_row(layer, row)?);
+        }
+        if let Some(b) = query.bbox {
+            let r = bbox_rect(b);
+            out.retain(|f| {
+                f.geometry
+                    .as_ref()
+                    .and_then(BoundingRect::bounding_rect)
+                    .is_some_and(|g| g.intersects(&r))
+            });
+            if paged {
+                let off = query.offset.unwrap_or(0) as usize;
+                out = out
+                    .into_iter()
+                    .skip(off)
+                    .take(query.limit.map_or(usize::MAX, |l| l as usize))
+                    .collect();
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Store for GpkgStore {
+    async fn get(&self, layer: Layer, id: FeatureId) -> Result<Option<Feature>, StoreError> {
+        let sql = format!(
+            "SELECT \"fid\", {} FROM \"{}\" WHERE fid = ?",
+            quoted(&columns(layer)),
+            layer.name()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| read_row(layer, &r)).transpose()
+    }
+
+    async fn query(&self, layer: Layer, query: &Query) -> Result<Vec<Feature>, StoreError> {
+        self.scan(layer, query, true).await
+    }
+
+    async fn count(&self, layer: Layer, query: &Query) -> Result<u64, StoreError> {
+        if query.bbox.is_some() {
+            return Ok(self.scan(layer, query, false).await?.len() as u64);
+        }
+        let (cond, args) = Self::where_clause(query);
+        let sql = format!("SELECT count(*) FROM \"{}\" WHERE {cond}", layer.name());
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for a in args {
+            q = match a {
+                Arg::Int(n) => q.bind(n),
+                Arg::Text(t) => q.bind(t),
+            };
+        }
+        Ok(q.fetch_one(&self.pool).await? as u64)
+    }
+
+    async fn existing_ids(&self, layer: Layer, ids: &[i64]) -> Result<HashSet<i64>, StoreError> {
+        let mut out = HashSet::new();
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!(
+                "SELECT fid FROM \"{}\" WHERE fid IN ({marks})",
+                layer.name()
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            out.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(out)
+    }
+
+    async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(ops.len());
+        let mut touched = HashSet::new();
+        for op in &ops {
+            touched.insert(op.layer());
+            match op {
+                Op::Insert(layer, f) => ids.push(Self::insert(&mut tx, *layer, f).await?),
+                Op::Update(layer, f) => {
+                    let id = f.id.ok_or(StoreError::Corrupt {
+                        layer: *layer,
+                        id: 0,
+                        reason: "an update needs the feature's id".into(),
+                    })?;
+                    let cols = columns(*layer);
+                    let set = cols
+                        .iter()
+                        .map(|c| format!("\"{c}\" = ?"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!("UPDATE \"{}\" SET {set} WHERE fid = ?", layer.name());
+                    let q = Self::bind_feature(sqlx::query(&sql), *layer, f)?.bind(id.0);
+                    if q.execute(&mut *tx).await?.rows_affected() == 0 {
+                        return Err(StoreError::NotFound { layer: *layer, id });
+                    }
+                    ids.push(id);
+                }
+                Op::Delete(layer, id) => {
+                    let sql = format!("DELETE FROM \"{}\" WHERE fid = ?", layer.name());
+                    let r = sqlx::query(&sql).bind(id.0).execute(&mut *tx).await?;
+                    if r.rows_affected() == 0 {
+                        return Err(StoreError::NotFound {
+                            layer: *layer,
+                            id: *id,
+                        });
+                    }
+                    ids.push(*id);
+                }
+            }
+        }
+        for layer in touched {
+            Self::touch(&mut tx, layer).await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+}

@@ -1,0 +1,395 @@
+//! The PostGIS store: PostgreSQL with PostGIS through sqlx, for real deployments.
+//!
+//! The schema lives in the repository's `migrations/` and is applied by [`migrate`]. Every
+//! table carries `shard_key` (the 9-digit township part of `division_code`) as the first
+//! column of its primary key, so that the schema can be distributed by Citus on it.
+//! Inserts are streamed with `COPY … FROM STDIN` inside the batch's transaction.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use geo::Geometry;
+use geozero::wkb::{FromWkb, WkbDialect};
+use geozero::{CoordDimensions, ToWkb};
+use gridgov_model::{
+    DivisionCode, Feature, FeatureId, FieldType, GeometryKind, Layer, Properties, Value,
+};
+use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row, Transaction};
+
+use crate::sql::{columns, quoted};
+use crate::{Op, Query, Store, StoreError};
+
+/// The migrations in the repository's `migrations/` folder, embedded at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// Connects and applies every pending migration (creating the PostGIS extension if needed).
+pub async fn migrate(url: &str) -> Result<(), StoreError> {
+    let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
+    MIGRATOR.run(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// A PostGIS database opened as a store.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn ewkb(g: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
+    g.to_ewkb(CoordDimensions::xy(), Some(4326))
+        .map_err(|e| StoreError::Geometry(e.to_string()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02X}");
+    }
+    s
+}
+
+/// Escapes text for PostgreSQL's COPY text format.
+fn copy_escape(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn bind_value<'q>(
+    q: sqlx::query::Query<'q, Postgres, PgArguments>,
+    ty: FieldType,
+    v: Option<&Value>,
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    match (ty, v) {
+        (_, Some(Value::Integer(i))) => q.bind(*i),
+        (_, Some(Value::Real(r))) => q.bind(*r),
+        (_, Some(Value::Bool(b))) => q.bind(*b),
+        (_, Some(Value::Date(d))) => q.bind(*d),
+        (_, Some(Value::DateTime(t))) => q.bind(*t),
+        (_, Some(Value::Text(s))) => q.bind(s.clone()),
+        (FieldType::Integer, None) => q.bind(Option::<i64>::None),
+        (FieldType::Real, None) => q.bind(Option::<f64>::None),
+        (FieldType::Bool, None) => q.bind(Option::<bool>::None),
+        (FieldType::Date, None) => q.bind(Option::<NaiveDate>::None),
+        (FieldType::DateTime, None) => q.bind(Option::<DateTime<Utc>>::None),
+        (FieldType::Text, None) => q.bind(Option::<String>::None),
+    }
+}
+
+fn select_list(layer: Layer) -> String {
+    let mut cols = vec!["id".to_owned()];
+    if layer.geometry() != GeometryKind::None {
+        cols.push("ST_AsEWKB(geom) AS geom".to_owned());
+    }
+    cols.push("division_code".to_owned());
+    cols.extend(layer.fields().iter().map(|f| format!("\"{}\"", f.name)));
+    cols.join(", ")
+}
+
+fn read_row(layer: Layer, row: &PgRow) -> Result<Feature, StoreError> {
+    let id: i64 = row.try_get("id")?;
+    let corrupt = |reason: String| StoreError::Corrupt { layer, id, reason };
+    let division: String = row.try_get("division_code")?;
+    let division = DivisionCode::from_str(&division).map_err(|e| corrupt(e.to_string()))?;
+    let geometry = if layer.geometry() == GeometryKind::None {
+        None
+    } else {
+        let blob: Option<Vec<u8>> = row.try_get("geom")?;
+        blob.map(|b| {
+            Geometry::from_wkb(&mut b.as_slice(), WkbDialect::Ewkb)
+                .map_err(|e| StoreError::Geometry(e.to_string()))
+        })
+        .transpose()?
+    };
+    let mut properties = Properties::new();
+    for f in layer.fields() {
+        let v = match f.ty {
+            FieldType::Integer => row.try_get::<Option<i64>, _>(f.name)?.map(Value::Integer),
+            FieldType::Real => row.try_get::<Option<f64>, _>(f.name)?.map(Value::Real),
+            FieldType::Bool => row.try_get::<Option<bool>, _>(f.name)?.map(Value::Bool),
+            FieldType::Text => row.try_get::<Option<String>, _>(f.name)?.map(Value::Text),
+            FieldType::Date => row
+                .try_get::<Option<NaiveDate>, _>(f.name)?
+                .map(Value::Date),
+            FieldType::DateTime => row
+                .try_get::<Option<DateTime<Utc>>, _>(f.name)?
+                .map(Value::DateTime),
+        };
+        if let Some(v) = v {
+            properties.insert(f.name.to_owned(), v);
+        }
+    }
+    Ok(Feature {
+        id: Some(FeatureId(id)),
+        division,
+        geometry,
+        properties,
+    })
+}
+
+impl PgStore {
+    /// Connects to a migrated PostGIS database.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+        let migrated: bool =
+            sqlx::query_scalar("SELECT to_regclass('public.counties') IS NOT NULL")
+                .fetch_one(&pool)
+                .await?;
+        if !migrated {
+            return Err(StoreError::NotGridgov(
+                "the database has no gridgov schema yet: run `gridgov migrate --store URL` first"
+                    .into(),
+            ));
+        }
+        Ok(Self { pool })
+    }
+
+    /// The connection pool (for tests and tools that need plain SQL).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Inserts a run of features of one layer with one COPY, reserving ids from the layer's
+    /// sequence for features that have none.
+    async fn copy_insert(
+        tx: &mut Transaction<'_, Postgres>,
+        layer: Layer,
+        features: &[&Feature],
+    ) -> Result<Vec<FeatureId>, StoreError> {
+        let missing = features.iter().filter(|f| f.id.is_none()).count();
+        let mut fresh: Vec<i64> = if missing > 0 {
+            sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+            )
+            .bind(layer.name())
+            .bind(missing as i64)
+            .fetch_all(&mut **tx)
+            .await?
+        } else {
+            Vec::new()
+        };
+        fresh.reverse();
+        let mut ids = Vec::with_capacity(features.len());
+        let mut buf = String::new();
+        let has_geom = layer.geometry() != GeometryKind::None;
+        for f in features {
+            let id = match f.id {
+                Some(id) => id.0,
+                None => fresh.pop().ok_or_else(|| {
+                    StoreError::Geometry("id sequence returned too few values".into())
+                })?,
+            };
+            ids.push(FeatureId(id));
+            let _ = write!(buf, "{id}\t{}", f.division.shard_key());
+            if has_geom {
+                buf.push('\t');
+                match &f.geometry {
+                    Some(g) => buf.push_str(&hex(&ewkb(g)?)),
+                    None => buf.push_str("\\N"),
+                }
+            }
+            buf.push('\t');
+            buf.push_str(f.division.as_str());
+            for def in layer.fields() {
+                buf.push('\t');
+                match f.properties.get(def.name) {
+                    None => buf.push_str("\\N"),
+                    Some(Value::Bool(b)) => buf.push(if *b { 't' } else { 'f' }),
+                    Some(v) => copy_escape(&v.to_text(), &mut buf),
+                }
+            }
+            buf.push('\n');
+        }
+        let stmt = format!(
+            "COPY \"{}\" (\"id\", \"shard_key\", {}) FROM STDIN",
+            layer.name(),
+            quoted(&columns(layer))
+        );
+        let mut copy = tx.copy_in_raw(&stmt).await?;
+        copy.send(buf.into_bytes()).await?;
+        copy.finish().await?;
+        if features.iter().any(|f| f.id.is_some()) {
+            sqlx::query(
+                "SELECT setval(pg_get_serial_sequence($1, 'id'), \
+                 GREATEST((SELECT max(id) FROM public.\"{}\"), 1))"
+                    .replace("{}", layer.name())
+                    .as_str(),
+            )
+            .bind(layer.name())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(ids)
+    }
+
+    fn where_clause<'q>(
+        query: &Query,
+        q: sqlx::query::Query<'q, Postgres, PgArguments>,
+    ) -> (String, sqlx::query::Query<'q, Postgres, PgArguments>) {
+        let mut conds = vec!["TRUE".to_owned()];
+        let mut q = q;
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if let Some(b) = query.bbox {
+            conds.push(format!(
+                "geom && ST_MakeEnvelope({}, {}, {}, {}, 4326)",
+                next(),
+                next(),
+                next(),
+                next()
+            ));
+            q = q.bind(b[0]).bind(b[1]).bind(b[2]).bind(b[3]);
+        }
+        if let Some(d) = &query.division {
+            conds.push(format!("division_code LIKE {}", next()));
+            q = q.bind(format!("{}%", d.prefix()));
+        }
+        if let Some(a) = query.after_id {
+            conds.push(format!("id > {}", next()));
+            q = q.bind(a);
+        }
+        (conds.join(" AND "), q)
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn get(&self, layer: Layer, id: FeatureId) -> Result<Option<Feature>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM \"{}\" WHERE id = $1",
+            select_list(layer),
+            layer.name()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| read_row(layer, &r)).transpose()
+    }
+
+    async fn query(&self, layer: Layer, query: &Query) -> Result<Vec<Feature>, StoreError> {
+        // The SQL text depends only on which filters are present; values are bound.
+        let mut sql = format!(
+            "SELECT {} FROM \"{}\" WHERE ",
+            select_list(layer),
+            layer.name()
+        );
+        let placeholder = sqlx::query("");
+        let (cond, _) = Self::where_clause(query, placeholder);
+        sql.push_str(&cond);
+        sql.push_str(" ORDER BY id");
+        if let Some(l) = query.limit {
+            let _ = write!(sql, " LIMIT {l}");
+        }
+        if let Some(o) = query.offset {
+            let _ = write!(sql, " OFFSET {o}");
+        }
+        let (_, q) = Self::where_clause(query, sqlx::query(&sql));
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(|r| read_row(layer, r)).collect()
+    }
+
+    async fn count(&self, layer: Layer, query: &Query) -> Result<u64, StoreError> {
+        let (cond, _) = Self::where_clause(query, sqlx::query(""));
+        let sql = format!("SELECT count(*) FROM \"{}\" WHERE {cond}", layer.name());
+        let (_, q) = Self::where_clause(query, sqlx::query(&sql));
+        let n: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(n as u64)
+    }
+
+    async fn existing_ids(&self, layer: Layer, ids: &[i64]) -> Result<HashSet<i64>, StoreError> {
+        let sql = format!("SELECT id FROM \"{}\" WHERE id = ANY($1)", layer.name());
+        let found: Vec<i64> = sqlx::query_scalar(&sql)
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(found.into_iter().collect())
+    }
+
+    async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(ops.len());
+        let mut i = 0;
+        while i < ops.len() {
+            match &ops[i] {
+                Op::Insert(layer, _) => {
+                    let mut run = Vec::new();
+                    while let Some(Op::Insert(l, f)) = ops.get(i) {
+                        if l != layer {
+                            break;
+                        }
+                        run.push(f);
+                        i += 1;
+                    }
+                    ids.extend(Self::copy_insert(&mut tx, *layer, &run).await?);
+                    continue;
+                }
+                Op::Update(layer, f) => {
+                    let id = f.id.ok_or(StoreError::Corrupt {
+                        layer: *layer,
+                        id: 0,
+                        reason: "an update needs the feature's id".into(),
+                    })?;
+                    let cols = columns(*layer);
+                    let mut set = Vec::new();
+                    for (k, c) in cols.iter().enumerate() {
+                        if *c == "geom" {
+                            set.push(format!("geom = ST_GeomFromEWKB(${})", k + 1));
+                        } else {
+                            set.push(format!("\"{c}\" = ${}", k + 1));
+                        }
+                    }
+                    let n = cols.len();
+                    let sql = format!(
+                        "UPDATE \"{}\" SET {}, shard_key = ${} WHERE id = ${}",
+                        layer.name(),
+                        set.join(", "),
+                        n + 1,
+                        n + 2
+                    );
+                    let mut q = sqlx::query(&sql);
+                    if layer.geometry() != GeometryKind::None {
+                        q = q.bind(f.geometry.as_ref().map(ewkb).transpose()?);
+                    }
+                    q = q.bind(f.division.as_str().to_owned());
+                    for def in layer.fields() {
+                        q = bind_value(q, def.ty, f.properties.get(def.name));
+                    }
+                    q = q.bind(f.division.shard_key().to_owned()).bind(id.0);
+                    if q.execute(&mut *tx).await?.rows_affected() == 0 {
+                        return Err(StoreError::NotFound { layer: *layer, id });
+                    }
+                    ids.push(id);
+                }
+                Op::Delete(layer, id) => {
+                    let sql = format!("DELETE FROM \"{}\" WHERE id = $1", layer.name());
+                    let r = sqlx::query(&sql).bind(id.0).execute(&mut *tx).await?;
+                    if r.rows_affected() == 0 {
+                        return Err(StoreError::NotFound {
+                            layer: *layer,
+                            id: *id,
+                        });
+                    }
+                    ids.push(*id);
+                }
+            }
+            i += 1;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+}

@@ -1,0 +1,377 @@
+//! One conformance suite, run against both backends: the embedded GeoPackage and a real
+//! PostGIS (`GRIDGOV_TEST_DATABASE_URL`, started by scripts/test.sh; missing means failure).
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use geo::{line_string, point, polygon, Geometry, MultiPolygon};
+use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, Value};
+use gridgov_store::gpkg::GpkgStore;
+use gridgov_store::postgis::PgStore;
+use gridgov_store::testing::TempDatabase;
+use gridgov_store::{write, Op, Query, Store, StoreError, WriteError};
+
+fn code(s: &str) -> DivisionCode {
+    s.parse().unwrap()
+}
+
+fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> Geometry<f64> {
+    Geometry::MultiPolygon(MultiPolygon(vec![
+        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)],
+    ]))
+}
+
+/// A county of two townships with one village each, all squares.
+fn tree() -> Vec<Op> {
+    vec![
+        Op::Insert(
+            Layer::Counties,
+            Feature::new(code("520526000000"), Some(square(104.0, 26.0, 105.0, 27.0)))
+                .with("code", "520526000000")
+                .with("name", "威宁县"),
+        ),
+        Op::Insert(
+            Layer::Townships,
+            Feature::new(code("520526101000"), Some(square(104.0, 26.0, 104.5, 27.0)))
+                .with("code", "520526101000")
+                .with("name", "草海镇")
+                .with("kind", "town"),
+        ),
+        Op::Insert(
+            Layer::Townships,
+            Feature::new(code("520526102000"), Some(square(104.5, 26.0, 105.0, 27.0)))
+                .with("code", "520526102000")
+                .with("name", "双龙乡"),
+        ),
+        Op::Insert(
+            Layer::Villages,
+            Feature::new(code("520526101201"), Some(square(104.0, 26.0, 104.5, 26.5)))
+                .with("code", "520526101201")
+                .with("name", "石门村"),
+        ),
+        Op::Insert(
+            Layer::Villages,
+            Feature::new(code("520526102201"), Some(square(104.5, 26.0, 105.0, 26.5)))
+                .with("code", "520526102201")
+                .with("name", "双龙村"),
+        ),
+    ]
+}
+
+fn household(village: &str, x: f64, y: f64, n: i64) -> Op {
+    Op::Insert(
+        Layer::Households,
+        Feature::new(code(village), Some(point!(x: x, y: y).into()))
+            .with("address", format!("威宁县{n}号"))
+            .with("size", n % 6 + 1),
+    )
+}
+
+async fn total(store: &dyn Store) -> u64 {
+    store.counts().await.unwrap().values().sum()
+}
+
+async fn suite(store: &dyn Store) {
+    // Create.
+    write(store, tree()).await.unwrap();
+    let ids = write(
+        store,
+        vec![
+            household("520526101201", 104.1, 26.1, 1),
+            household("520526101201", 104.4, 26.4, 2),
+            household("520526102201", 104.6, 26.2, 3),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), 3);
+
+    // Read back exactly what was written, typed values included.
+    let h = store.get(Layer::Households, ids[0]).await.unwrap().unwrap();
+    assert_eq!(h.id, Some(ids[0]));
+    assert_eq!(h.division, code("520526101201"));
+    assert_eq!(h.geometry, Some(point!(x: 104.1, y: 26.1).into()));
+    assert_eq!(h.text("address"), Some("威宁县1号"));
+    assert_eq!(h.get("size"), Some(&Value::Integer(2)));
+
+    let person = write(
+        store,
+        vec![Op::Insert(
+            Layer::Persons,
+            Feature::new(code("520526101201"), None)
+                .with("name", "张三")
+                .with("id_card", "11010519491231002X"),
+        )],
+    )
+    .await
+    .unwrap()[0];
+    let sp = write(
+        store,
+        vec![Op::Insert(
+            Layer::SupervisedPersons,
+            Feature::new(code("520526101201"), Some(square(104.0, 26.0, 104.2, 26.2)))
+                .with("person_id", person.0)
+                .with("category", "community_correction")
+                .with("officer", "李四")
+                .with("start_date", NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),
+        )],
+    )
+    .await
+    .unwrap()[0];
+    let when = Utc.with_ymd_and_hms(2026, 3, 1, 8, 30, 15).unwrap();
+    let pr = write(
+        store,
+        vec![Op::Insert(
+            Layer::PositionReports,
+            Feature::new(code("520526101201"), Some(point!(x: 104.1, y: 26.1).into()))
+                .with("supervised_person_id", sp.0)
+                .with("reported_at", when),
+        )],
+    )
+    .await
+    .unwrap()[0];
+    let got = store
+        .get(Layer::PositionReports, pr)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.get("reported_at"), Some(&Value::DateTime(when)));
+    let got = store
+        .get(Layer::SupervisedPersons, sp)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got.get("start_date"),
+        Some(&Value::Date(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()))
+    );
+    let road = write(
+        store,
+        vec![Op::Insert(
+            Layer::Roads,
+            Feature::new(
+                code("520526000000"),
+                Some(line_string![(x: 104.1, y: 26.1), (x: 104.7, y: 26.3)].into()),
+            )
+            .with("class", "trunk")
+            .with("oneway", true)
+            .with("name", "G326"),
+        )],
+    )
+    .await
+    .unwrap()[0];
+    let got = store.get(Layer::Roads, road).await.unwrap().unwrap();
+    assert_eq!(got.get("oneway"), Some(&Value::Bool(true)));
+
+    // Update.
+    let mut h2 = h.clone();
+    h2.properties.insert("size".into(), Value::Integer(7));
+    h2.geometry = Some(point!(x: 104.2, y: 26.2).into());
+    write(store, vec![Op::Update(Layer::Households, h2.clone())])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(Layer::Households, ids[0]).await.unwrap(),
+        Some(h2)
+    );
+
+    // Bounding-box query.
+    let q = Query {
+        bbox: Some([104.0, 26.0, 104.3, 26.3]),
+        ..Query::default()
+    };
+    let found = store.query(Layer::Households, &q).await.unwrap();
+    assert_eq!(
+        found.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![Some(ids[0])]
+    );
+    assert_eq!(store.count(Layer::Households, &q).await.unwrap(), 1);
+
+    // Query by division code: a township sees its villages' features, not the other's.
+    let q = Query {
+        division: Some(code("520526101000")),
+        ..Query::default()
+    };
+    assert_eq!(store.count(Layer::Households, &q).await.unwrap(), 2);
+    assert_eq!(store.count(Layer::Villages, &q).await.unwrap(), 1);
+    let q = Query {
+        division: Some(code("520526000000")),
+        limit: Some(2),
+        ..Query::default()
+    };
+    assert_eq!(store.query(Layer::Households, &q).await.unwrap().len(), 2);
+    assert_eq!(store.count(Layer::Households, &q).await.unwrap(), 3);
+    let q = Query {
+        division: Some(code("520526000000")),
+        offset: Some(2),
+        ..Query::default()
+    };
+    assert_eq!(store.query(Layer::Households, &q).await.unwrap().len(), 1);
+
+    // Delete.
+    write(store, vec![Op::Delete(Layer::Households, ids[2])])
+        .await
+        .unwrap();
+    assert_eq!(store.get(Layer::Households, ids[2]).await.unwrap(), None);
+    let again = write(store, vec![Op::Delete(Layer::Households, ids[2])]).await;
+    assert!(matches!(
+        again,
+        Err(WriteError::Store(StoreError::NotFound { .. }))
+    ));
+
+    // A batch that fails half-way leaves nothing behind: validation failures…
+    let before = total(store).await;
+    let bad = write(
+        store,
+        vec![
+            household("520526101201", 104.1, 26.2, 10),
+            household("520526101201", 104.2, 26.2, 11),
+            household("520526101201", 104.8, 26.2, 12), // in the other village
+            household("520526101201", 104.3, 26.2, 13),
+        ],
+    )
+    .await;
+    let e = bad.unwrap_err().to_string();
+    assert!(
+        e.contains("#3") && e.contains("outside its division"),
+        "{e}"
+    );
+    assert_eq!(total(store).await, before);
+
+    // …and failures inside the database's transaction (a duplicate id on the third insert).
+    let mut dup = Feature::new(code("520526101201"), Some(point!(x: 104.3, y: 26.3).into()))
+        .with("address", "重复");
+    dup.id = Some(ids[0]);
+    let bad = write(
+        store,
+        vec![
+            household("520526101201", 104.1, 26.2, 20),
+            household("520526101201", 104.2, 26.2, 21),
+            Op::Insert(Layer::Households, dup),
+        ],
+    )
+    .await;
+    assert!(bad.is_err());
+    assert_eq!(total(store).await, before);
+
+    // A village whose code does not extend its township's is refused.
+    let bad = write(
+        store,
+        vec![Op::Insert(
+            Layer::Villages,
+            Feature::new(code("520526102202"), Some(square(104.0, 26.5, 104.5, 27.0)))
+                .with("code", "520526102202")
+                .with("name", "错村"),
+        )],
+    )
+    .await;
+    assert!(bad
+        .unwrap_err()
+        .to_string()
+        .contains("outside its division"));
+    let mut wrong = Feature::new(code("520526101000"), Some(square(104.0, 26.5, 104.5, 27.0)))
+        .with("code", "520526102203")
+        .with("name", "错村");
+    wrong.id = None;
+    let e = write(store, vec![Op::Insert(Layer::Villages, wrong)])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("division_code"), "{e}");
+    // A village under a township that does not exist.
+    let e = write(
+        store,
+        vec![Op::Insert(
+            Layer::Villages,
+            Feature::new(code("520526109201"), Some(square(104.0, 26.5, 104.5, 27.0)))
+                .with("code", "520526109201")
+                .with("name", "无乡村"),
+        )],
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("does not exist"), "{e}");
+    // A reference to a person who does not exist.
+    let e = write(
+        store,
+        vec![Op::Insert(
+            Layer::RentalHouses,
+            Feature::new(code("520526101201"), Some(point!(x: 104.1, y: 26.1).into()))
+                .with("address", "出租屋")
+                .with("landlord_id", 999_999_i64),
+        )],
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("landlord_id") && e.contains("persons has no feature 999999"),
+        "{e}"
+    );
+    assert_eq!(total(store).await, before);
+
+    // Updating a feature that does not exist.
+    let mut ghost = store.get(Layer::Households, ids[0]).await.unwrap().unwrap();
+    ghost.id = Some(FeatureId(987_654));
+    assert!(write(store, vec![Op::Update(Layer::Households, ghost)])
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn geopackage_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = GpkgStore::open(&dir.path().join("t.gpkg")).await.unwrap();
+    suite(&store).await;
+}
+
+#[tokio::test]
+async fn postgis_conforms() {
+    let db = TempDatabase::create("conformance").await.unwrap();
+    let store = PgStore::connect(&db.url).await.unwrap();
+    suite(&store).await;
+    drop(store);
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn postgis_schema_mirrors_the_model() {
+    let db = TempDatabase::create("schema").await.unwrap();
+    let store = PgStore::connect(&db.url).await.unwrap();
+    for layer in Layer::ALL {
+        let cols: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT column_name::text, data_type::text, is_nullable::text \
+             FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(layer.name())
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+        let mut expected = vec!["id", "shard_key"];
+        if layer.geometry() != gridgov_model::GeometryKind::None {
+            expected.push("geom");
+        }
+        expected.push("division_code");
+        expected.extend(layer.fields().iter().map(|f| f.name));
+        assert_eq!(names, expected, "{layer}");
+        for f in layer.fields() {
+            let c = cols.iter().find(|c| c.0 == f.name).unwrap();
+            let ty = match f.ty {
+                gridgov_model::FieldType::Text => "text",
+                gridgov_model::FieldType::Integer => "bigint",
+                gridgov_model::FieldType::Real => "double precision",
+                gridgov_model::FieldType::Date => "date",
+                gridgov_model::FieldType::DateTime => "timestamp with time zone",
+                gridgov_model::FieldType::Bool => "boolean",
+            };
+            assert_eq!(c.1, ty, "{layer}.{}", f.name);
+            assert_eq!(c.2 == "NO", f.required, "{layer}.{} nullability", f.name);
+        }
+    }
+    drop(store);
+    db.drop_now().await.unwrap();
+}
