@@ -7,7 +7,7 @@ use gridgov_model::{
     check_containment, validate, DivisionCode, FeatureId, Layer, Rule, ValidationError,
 };
 
-use crate::{Op, Store, StoreError, WriteError};
+use crate::{Op, Rejection, Store, StoreError, WriteError};
 
 /// The division whose polygon must hold a feature: the parent for division layers, the owning
 /// division for everything else (none for a county, the root of the tree).
@@ -31,6 +31,30 @@ fn as_multipolygon(g: Option<&Geometry<f64>>) -> MultiPolygon<f64> {
 /// in that division's polygon, and references to other features. The first problem rejects
 /// the whole batch and nothing is written.
 pub async fn write(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<FeatureId>, WriteError> {
+    let rejected = check(store, &mut ops).await?;
+    if !rejected.is_empty() {
+        return Err(WriteError::Invalid(rejected));
+    }
+    apply(store, ops).await
+}
+
+/// Applies an already checked batch in one transaction.
+async fn apply(store: &dyn Store, ops: Vec<Op>) -> Result<Vec<FeatureId>, WriteError> {
+    store.apply_unchecked(ops).await.map_err(|e| match e {
+        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            WriteError::Store(StoreError::Conflict(format!(
+                "a feature with the same id or code already exists ({})",
+                db.message()
+            )))
+        }
+        other => WriteError::Store(other),
+    })
+}
+
+/// Checks every feature of a batch (normalising geometries in place) and returns every
+/// rejection, one per rejected feature, in batch order. Writes nothing.
+pub async fn check(store: &dyn Store, ops: &mut [Op]) -> Result<Vec<Rejection>, StoreError> {
+    let mut rejected: BTreeMap<usize, Rejection> = BTreeMap::new();
     // Divisions introduced by this batch, so that a township and its villages can come together.
     let mut divisions: HashMap<DivisionCode, Option<(MultiPolygon<f64>, String)>> = HashMap::new();
     let mut batch_ids: BTreeMap<Layer, HashSet<i64>> = BTreeMap::new();
@@ -40,12 +64,17 @@ pub async fn write(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<FeatureId>
             Op::Insert(l, f) | Op::Update(l, f) => (*l, f),
             Op::Delete(..) => continue,
         };
-        let invalid = |error: ValidationError| WriteError::Invalid {
-            layer,
-            index,
-            error,
-        };
-        validate(layer, feature).map_err(invalid)?;
+        if let Err(error) = validate(layer, feature) {
+            rejected.insert(
+                index,
+                Rejection {
+                    layer,
+                    index,
+                    error,
+                },
+            );
+            continue;
+        }
         if layer.division_level().is_some() && layer != Layer::VillagerGroups {
             divisions.insert(
                 feature.division,
@@ -66,10 +95,18 @@ pub async fn write(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<FeatureId>
             Op::Insert(l, f) | Op::Update(l, f) => (*l, f),
             Op::Delete(..) => continue,
         };
-        let invalid = |error: ValidationError| WriteError::Invalid {
-            layer,
-            index,
-            error,
+        if rejected.contains_key(&index) {
+            continue;
+        }
+        let mut reject = |error: ValidationError| {
+            rejected.insert(
+                index,
+                Rejection {
+                    layer,
+                    index,
+                    error,
+                },
+            );
         };
         if let Some(parent) = container(layer, feature.division) {
             if let std::collections::hash_map::Entry::Vacant(slot) = divisions.entry(parent) {
@@ -79,19 +116,20 @@ pub async fn write(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<FeatureId>
                 });
                 slot.insert(found);
             }
-            match divisions.get(&parent) {
-                Some(Some((polygon, name))) => {
-                    check_containment(layer, feature, polygon, name).map_err(invalid)?;
+            if let Some(Some((polygon, name))) = divisions.get(&parent) {
+                if let Err(e) = check_containment(layer, feature, polygon, name) {
+                    reject(e);
+                    continue;
                 }
-                _ => {
-                    return Err(invalid(ValidationError::new(
-                        "division_code",
-                        format!(
-                            "{} {parent} does not exist; store it before what lies in it",
-                            parent.level()
-                        ),
-                    )))
-                }
+            } else {
+                reject(ValidationError::new(
+                    "division_code",
+                    format!(
+                        "{} {parent} does not exist; store it before what lies in it",
+                        parent.level()
+                    ),
+                ));
+                continue;
             }
         }
         for def in layer.fields() {
@@ -111,22 +149,13 @@ pub async fn write(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<FeatureId>
     for (target, refs) in &references {
         let ids: Vec<i64> = refs.iter().map(|r| r.2).collect();
         let present = store.existing_ids(*target, &ids).await?;
-        if let Some((index, field, id)) = refs.iter().find(|r| !present.contains(&r.2)) {
-            return Err(WriteError::Invalid {
+        for (index, field, id) in refs.iter().filter(|r| !present.contains(&r.2)) {
+            rejected.entry(*index).or_insert_with(|| Rejection {
                 layer: ops[*index].layer(),
                 index: *index,
                 error: ValidationError::new(*field, format!("{target} has no feature {id}")),
             });
         }
     }
-
-    store.apply_unchecked(ops).await.map_err(|e| match e {
-        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            WriteError::Store(StoreError::Conflict(format!(
-                "a feature with the same id or code already exists ({})",
-                db.message()
-            )))
-        }
-        other => WriteError::Store(other),
-    })
+    Ok(rejected.into_values().collect())
 }

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashSet};
 use async_trait::async_trait;
 use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, ValidationError};
 
-pub use check::write;
+pub use check::{check, write};
 
 /// A store URL: a GeoPackage path or a `postgres://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,19 +138,36 @@ impl Op {
     }
 }
 
+/// One rejected feature of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Its layer.
+    pub layer: Layer,
+    /// Its position in the batch (0-based).
+    pub index: usize,
+    /// What is wrong.
+    pub error: ValidationError,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} feature #{} rejected: {}",
+            self.layer,
+            self.index + 1,
+            self.error
+        )
+    }
+}
+
 /// Why a validated write was refused. Nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    /// A feature broke a rule; `index` is its position in the batch (0-based).
-    #[error("{layer} feature #{} rejected: {error}", index + 1)]
-    Invalid {
-        /// The layer.
-        layer: Layer,
-        /// Position in the batch.
-        index: usize,
-        /// What is wrong.
-        error: ValidationError,
-    },
+    /// Features broke rules: every rejected feature, in batch order (never empty).
+    #[error("{}{}", .0.first().map(ToString::to_string).unwrap_or_default(),
+        if .0.len() > 1 { format!(" (and {} more rejected features)", .0.len() - 1) } else { String::new() })]
+    Invalid(Vec<Rejection>),
     /// The store failed; the transaction was rolled back.
     #[error(transparent)]
     Store(#[from] StoreError),
