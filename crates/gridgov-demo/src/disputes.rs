@@ -1,0 +1,481 @@
+//! Disputes (矛盾纠纷) over 24 months: a background roughly proportional to households, and a
+//! few planted clusters that are real in space and time, for hotspot analysis to find.
+
+use chrono::{Duration, Months, NaiveDate};
+use geo::{Coord, Geometry, Point};
+use gridgov_model::vocab::{
+    DisputeCategory, DisputeChannel, DisputeLevel, DisputeStatus, LandUseKind,
+};
+use gridgov_model::{Feature, Layer};
+use rand::Rng;
+
+use crate::frame::{dist, to_lonlat};
+use crate::output::Out;
+use crate::random::pick_weighted;
+use crate::roads::Network;
+use crate::shapes::Shapes;
+use crate::social::as_of;
+use crate::world::World;
+use crate::PlantedCluster;
+
+/// The first day of the 24 months of disputes (the last is [`as_of`]).
+fn window_start() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 11, 1).unwrap_or_default()
+}
+
+/// The first day of month `m` of the window (0 = November 2024).
+fn month(m: u32) -> NaiveDate {
+    window_start()
+        .checked_add_months(Months::new(m))
+        .unwrap_or_else(window_start)
+}
+
+/// Background shares of the categories (rural villages; communities trade land for housing).
+fn shares(community: bool) -> Vec<(DisputeCategory, f64)> {
+    use DisputeCategory as C;
+    vec![
+        (C::Other, 28.0),
+        (C::LandContracting, if community { 4.0 } else { 16.0 }),
+        (C::TrafficAccident, 8.0),
+        (C::Labour, 6.0),
+        (C::WageArrears, 5.0),
+        (C::ForestRights, if community { 0.5 } else { 5.0 }),
+        (C::IllegalLandUse, if community { 2.0 } else { 5.0 }),
+        (C::Consumer, if community { 7.0 } else { 3.0 }),
+        (C::Environment, 4.0),
+        (C::Medical, 3.0),
+        (C::LandAcquisition, 3.0),
+        (C::RuralInstability, if community { 1.0 } else { 4.0 }),
+        (C::MassFinance, 1.5),
+        (C::RealEstate, if community { 8.0 } else { 0.5 }),
+    ]
+}
+
+/// What a dispute of the category is typically about.
+fn about(category: DisputeCategory, rng: &mut impl Rng) -> &'static str {
+    use DisputeCategory as C;
+    let pick = |rng: &mut dyn rand::RngCore, options: &[&'static str]| {
+        options[rng.gen_range(0..options.len())]
+    };
+    match category {
+        C::LandAcquisition => pick(rng, &["征地补偿款分配纠纷", "房屋拆迁安置纠纷"]),
+        C::Medical => pick(rng, &["卫生院诊疗费用纠纷", "医疗损害赔偿纠纷"]),
+        C::ForestRights => pick(rng, &["林地边界权属纠纷", "林木采伐纠纷"]),
+        C::TrafficAccident => pick(rng, &["交通事故赔偿纠纷", "农用车刮擦纠纷"]),
+        C::Labour => pick(rng, &["务工劳动合同纠纷", "工伤赔偿纠纷"]),
+        C::Consumer => pick(rng, &["农资质量纠纷", "商品退换纠纷"]),
+        C::Environment => pick(rng, &["养殖场污水排放纠纷", "焚烧秸秆烟尘纠纷"]),
+        C::LandContracting => pick(rng, &["承包地边界纠纷", "土地流转租金纠纷"]),
+        C::RuralInstability => pick(rng, &["村务公开问题反映", "低保评定问题反映"]),
+        C::WageArrears => pick(rng, &["务工工资拖欠", "工程款拖欠"]),
+        C::MassFinance => pick(rng, &["民间借贷纠纷", "互助会集资纠纷"]),
+        C::RealEstate => pick(rng, &["商品房延期交房纠纷", "物业服务纠纷"]),
+        C::IllegalLandUse => pick(rng, &["违规占用耕地建房", "私自出租集体土地"]),
+        C::Other => pick(
+            rng,
+            &["邻里宅基地纠纷", "婚姻家庭纠纷", "赡养纠纷", "相邻通行纠纷"],
+        ),
+    }
+}
+
+/// How a case is handled and where it stands.
+struct Handling {
+    level: DisputeLevel,
+    channel: DisputeChannel,
+    status: DisputeStatus,
+    deadline: NaiveDate,
+    closed: Option<NaiveDate>,
+}
+
+/// Levels, channels, deadlines and outcomes: most cases settled in the village within weeks;
+/// `escalated` raises the odds of township and county handling.
+fn handle(opened: NaiveDate, escalated: bool, rng: &mut impl Rng) -> Handling {
+    use DisputeChannel as Ch;
+    let level_shares = if escalated {
+        [0.4, 0.4, 0.2]
+    } else {
+        [0.76, 0.2, 0.04]
+    };
+    let (level, channels, limit, days): (_, [f64; 4], i64, (i64, i64)) =
+        match pick_weighted(rng, &level_shares) {
+            0 => (DisputeLevel::Village, [0.82, 0.08, 0.04, 0.06], 15, (2, 25)),
+            1 => (DisputeLevel::Township, [0.35, 0.35, 0.1, 0.2], 30, (10, 50)),
+            _ => (DisputeLevel::County, [0.05, 0.3, 0.3, 0.35], 60, (25, 120)),
+        };
+    let channel =
+        [Ch::People, Ch::Administrative, Ch::Judicial, Ch::Petition][pick_weighted(rng, &channels)];
+    let deadline = opened + Duration::days(limit);
+    let stuck = rng.gen_bool(0.02);
+    let end = opened + Duration::days(rng.gen_range(days.0..=days.1));
+    let (status, closed) = if !stuck && end <= as_of() {
+        let closed_share = if level == DisputeLevel::Village {
+            0.04
+        } else {
+            0.15
+        };
+        if rng.gen_bool(closed_share) {
+            (DisputeStatus::Closed, Some(end))
+        } else {
+            (DisputeStatus::Settled, Some(end))
+        }
+    } else if (as_of() - opened).num_days() < 5 {
+        (DisputeStatus::Open, None)
+    } else {
+        (DisputeStatus::Mediating, None)
+    };
+    Handling {
+        level,
+        channel,
+        status,
+        deadline,
+        closed,
+    }
+}
+
+/// One case: where, what, when.
+struct Case<'a> {
+    atom: usize,
+    pos: Coord<f64>,
+    category: DisputeCategory,
+    opened: NaiveDate,
+    /// Part of a planted cluster (these escalate more often).
+    escalated: bool,
+    what: &'a str,
+}
+
+fn dispute(world: &World, case: &Case, rng: &mut impl Rng) -> Feature {
+    let village = &world.villages[world.village_of[case.atom] as usize];
+    let group = world.groups[world.group_of[case.atom] as usize]
+        .code
+        .number();
+    let h = handle(case.opened, case.escalated, rng);
+    let mut f = Feature::new(
+        village.code,
+        Some(Geometry::Point(Point(to_lonlat(case.pos)))),
+    )
+    .with("category", case.category.token())
+    .with("channel", h.channel.token())
+    .with("level", h.level.token())
+    .with("status", h.status.token())
+    .with("opened_on", case.opened)
+    .with("deadline", h.deadline)
+    .with(
+        "description",
+        format!("{}{group}组：{}", village.name, case.what),
+    );
+    if let Some(c) = h.closed {
+        f = f.with("closed_on", c);
+    }
+    f
+}
+
+fn random_day(from: NaiveDate, to: NaiveDate, rng: &mut impl Rng) -> NaiveDate {
+    from + Duration::days(rng.gen_range(0..=(to - from).num_days().max(0)))
+}
+
+/// What a planted cluster is: its category, size, duration and story.
+struct Plan {
+    category: DisputeCategory,
+    radius: f64,
+    months: u32,
+    count: (usize, usize),
+    story: &'static str,
+}
+
+/// Adds the disputes and returns the planted clusters.
+pub(crate) fn build(
+    world: &World,
+    shapes: &Shapes,
+    network: &Network,
+    out: &mut Out,
+    rng: &mut impl Rng,
+) -> Vec<PlantedCluster> {
+    let mesh = &world.mesh;
+    // Background.
+    let count = (world.households.len() as f64 * rng.gen_range(0.072..0.082)).round() as usize;
+    let rural = shares(false);
+    let urban = shares(true);
+    for _ in 0..count {
+        let h = &world.households[rng.gen_range(0..world.households.len())];
+        let table = if world.villages[h.village].community {
+            &urban
+        } else {
+            &rural
+        };
+        let weights: Vec<f64> = table.iter().map(|c| c.1).collect();
+        let category = table[pick_weighted(rng, &weights)].0;
+        let c = mesh.centre(h.atom);
+        let t = rng.gen_range(0.05..0.35);
+        let pos = shapes.settle(
+            h.atom,
+            Coord {
+                x: h.pos.x + t * (c.x - h.pos.x),
+                y: h.pos.y + t * (c.y - h.pos.y),
+            },
+        );
+        let opened = random_day(window_start(), as_of(), rng);
+        let what = about(category, rng);
+        let case = Case {
+            atom: h.atom,
+            pos,
+            category,
+            opened,
+            escalated: false,
+            what,
+        };
+        let f = dispute(world, &case, rng);
+        out.push(Layer::Disputes, f);
+    }
+    // Planted clusters, each in its own village.
+    let mut used: Vec<usize> = Vec::new();
+    let mut clusters = Vec::new();
+    let mut plans: Vec<(Plan, Option<usize>)> = vec![
+        (
+            Plan {
+                category: DisputeCategory::LandAcquisition,
+                radius: 900.0,
+                months: 3,
+                count: (45, 65),
+                story: "道路改扩建工程征地补偿纠纷",
+            },
+            arterial_site(network, rng),
+        ),
+        (
+            Plan {
+                category: DisputeCategory::WageArrears,
+                radius: 500.0,
+                months: 2,
+                count: (35, 50),
+                story: "安置房建设项目拖欠农民工工资",
+            },
+            town_site(world, rng),
+        ),
+    ];
+    plans.push((
+        Plan {
+            category: DisputeCategory::ForestRights,
+            radius: 1_000.0,
+            months: 4,
+            count: (30, 45),
+            story: "集体林地林权边界纠纷",
+        },
+        forest_site(world, &plans, rng),
+    ));
+    let more = [
+        Plan {
+            category: DisputeCategory::Environment,
+            radius: 700.0,
+            months: 3,
+            count: (30, 45),
+            story: "采石场粉尘噪声污染纠纷",
+        },
+        Plan {
+            category: DisputeCategory::IllegalLandUse,
+            radius: 800.0,
+            months: 3,
+            count: (30, 45),
+            story: "违规占用耕地建房（三乱）",
+        },
+        Plan {
+            category: DisputeCategory::MassFinance,
+            radius: 600.0,
+            months: 2,
+            count: (25, 35),
+            story: "非法集资（涉众金融）",
+        },
+    ];
+    let extra = if rng.gen_bool(0.5) { 3 } else { 2 };
+    for plan in more.into_iter().take(extra) {
+        let site = rural_site(world, &plans, plan.category, rng);
+        plans.push((plan, site));
+    }
+    for (plan, site) in plans {
+        let Some(centre_atom) = site else { continue };
+        let v = world.village_of[centre_atom] as usize;
+        if used.contains(&v) {
+            continue;
+        }
+        used.push(v);
+        let first = if plan.category == DisputeCategory::WageArrears {
+            // The months before the Spring Festival, when wages fall due.
+            if rng.gen_bool(0.5) {
+                1
+            } else {
+                13
+            }
+        } else {
+            rng.gen_range(0..=24 - plan.months)
+        };
+        let from = month(first);
+        let to = month(first + plan.months) - Duration::days(1);
+        let centre = mesh.centre(centre_atom);
+        let wanted = rng.gen_range(plan.count.0..=plan.count.1);
+        let mut made = 0;
+        for _ in 0..wanted {
+            let mut placed = None;
+            for _ in 0..60 {
+                let r = plan.radius * rng.gen::<f64>().sqrt();
+                let t = rng.gen_range(0.0..std::f64::consts::TAU);
+                let p = Coord {
+                    x: centre.x + r * t.cos(),
+                    y: centre.y + r * t.sin(),
+                };
+                if let Some(a) = mesh.locate(p) {
+                    if world.dry(a) && world.village_of[a] as usize == v {
+                        placed = Some((a, shapes.settle(a, mesh.clamp(a, p, 0.92))));
+                        break;
+                    }
+                }
+            }
+            let Some((a, pos)) = placed else { continue };
+            if dist(pos, centre) > plan.radius {
+                continue;
+            }
+            let opened = random_day(from, to, rng);
+            let case = Case {
+                atom: a,
+                pos,
+                category: plan.category,
+                opened,
+                escalated: true,
+                what: plan.story,
+            };
+            let f = dispute(world, &case, rng);
+            out.push(Layer::Disputes, f);
+            made += 1;
+        }
+        clusters.push(PlantedCluster {
+            center_lon: to_lonlat(centre).x,
+            center_lat: to_lonlat(centre).y,
+            radius_m: plan.radius,
+            from,
+            to,
+            category: plan.category.token().to_owned(),
+            count: made,
+            village_code: world.villages[v].code.to_string(),
+        });
+    }
+    clusters
+}
+
+fn taken(world: &World, plans: &[(Plan, Option<usize>)]) -> Vec<u32> {
+    plans
+        .iter()
+        .filter_map(|(_, s)| s.map(|a| world.village_of[a]))
+        .collect()
+}
+
+/// A hamlet on a trunk or county road in a rural village (a road project).
+fn arterial_site(network: &Network, rng: &mut impl Rng) -> Option<usize> {
+    let list = &network.arterial_hamlets;
+    (!list.is_empty()).then(|| list[rng.gen_range(0..list.len())])
+}
+
+/// A building site 300-700 m from the centre of a county-town community.
+fn town_site(world: &World, rng: &mut impl Rng) -> Option<usize> {
+    let towns: Vec<usize> = (0..world.villages.len())
+        .filter(|&v| world.villages[v].town)
+        .collect();
+    let v = *towns.get(rng.gen_range(0..towns.len().max(1)))?;
+    let village = &world.villages[v];
+    let c = world.mesh.centre(village.centre);
+    let ring: Vec<usize> = village
+        .atoms
+        .iter()
+        .copied()
+        .filter(|&a| world.dry(a) && (300.0..700.0).contains(&dist(world.mesh.centre(a), c)))
+        .collect();
+    (!ring.is_empty()).then(|| ring[rng.gen_range(0..ring.len())])
+}
+
+/// The middle of a large forest patch in a rural village not yet used.
+fn forest_site(
+    world: &World,
+    plans: &[(Plan, Option<usize>)],
+    rng: &mut impl Rng,
+) -> Option<usize> {
+    let busy = taken(world, plans);
+    let big: Vec<&crate::world::Patch> = world
+        .patches
+        .iter()
+        .filter(|p| {
+            p.kind == LandUseKind::Forest
+                && p.atoms.len() >= 60
+                && !world.villages[p.village].community
+                && !busy.contains(&(p.village as u32))
+        })
+        .collect();
+    let patch = big.get(rng.gen_range(0..big.len().max(1)))?;
+    let n = patch.atoms.len() as f64;
+    let (sx, sy) = patch.atoms.iter().fold((0.0, 0.0), |(x, y), &a| {
+        let c = world.mesh.centre(a);
+        (x + c.x, y + c.y)
+    });
+    let centroid = Coord {
+        x: sx / n,
+        y: sy / n,
+    };
+    patch.atoms.iter().copied().min_by(|&a, &b| {
+        dist(world.mesh.centre(a), centroid).total_cmp(&dist(world.mesh.centre(b), centroid))
+    })
+}
+
+/// A site in a rural village not yet used: for illegal land use, the centre of a village next
+/// to a township seat; for pollution, a quarry 400-900 m from a hamlet; for illegal fund
+/// raising, a seat community outside the county town.
+fn rural_site(
+    world: &World,
+    plans: &[(Plan, Option<usize>)],
+    category: DisputeCategory,
+    rng: &mut impl Rng,
+) -> Option<usize> {
+    let busy = taken(world, plans);
+    let free = |v: usize| !busy.contains(&(v as u32));
+    match category {
+        DisputeCategory::IllegalLandUse => {
+            let t = rng.gen_range(0..world.townships.len());
+            let township = &world.townships[t];
+            let seat = world.mesh.centre(township.seat);
+            township
+                .villages
+                .iter()
+                .copied()
+                .filter(|&v| !world.villages[v].community && free(v))
+                .min_by(|&a, &b| {
+                    let da = dist(world.mesh.centre(world.villages[a].centre), seat);
+                    let db = dist(world.mesh.centre(world.villages[b].centre), seat);
+                    da.total_cmp(&db)
+                })
+                .map(|v| world.villages[v].centre)
+        }
+        DisputeCategory::MassFinance => {
+            let seats: Vec<usize> = (0..world.villages.len())
+                .filter(|&v| world.villages[v].community && !world.villages[v].town && free(v))
+                .collect();
+            let v = *seats.get(rng.gen_range(0..seats.len().max(1)))?;
+            Some(world.villages[v].centre)
+        }
+        _ => {
+            for _ in 0..200 {
+                let v = rng.gen_range(0..world.villages.len());
+                let village = &world.villages[v];
+                if village.community || !free(v) {
+                    continue;
+                }
+                let hamlet = world.mesh.centre(world.groups[village.groups[0]].hamlet);
+                let ring: Vec<usize> = village
+                    .atoms
+                    .iter()
+                    .copied()
+                    .filter(|&a| {
+                        world.dry(a) && (400.0..900.0).contains(&dist(world.mesh.centre(a), hamlet))
+                    })
+                    .collect();
+                if !ring.is_empty() {
+                    return Some(ring[rng.gen_range(0..ring.len())]);
+                }
+            }
+            None
+        }
+    }
+}
