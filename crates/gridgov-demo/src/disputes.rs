@@ -9,25 +9,20 @@ use gridgov_model::vocab::{
 use gridgov_model::{Feature, Layer};
 use rand::Rng;
 
+use crate::calendar::{AS_OF, DISPUTES_FROM};
 use crate::frame::{dist, to_lonlat};
 use crate::output::Out;
 use crate::random::pick_weighted;
 use crate::roads::Network;
 use crate::shapes::Shapes;
-use crate::social::as_of;
 use crate::world::World;
 use crate::PlantedCluster;
 
-/// The first day of the 24 months of disputes (the last is [`as_of`]).
-fn window_start() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2024, 11, 1).unwrap_or_default()
-}
-
 /// The first day of month `m` of the window (0 = November 2024).
 fn month(m: u32) -> NaiveDate {
-    window_start()
+    DISPUTES_FROM
         .checked_add_months(Months::new(m))
-        .unwrap_or_else(window_start)
+        .unwrap_or(DISPUTES_FROM)
 }
 
 /// Background shares of the categories (rural villages; communities trade land for housing).
@@ -107,7 +102,7 @@ fn handle(opened: NaiveDate, escalated: bool, rng: &mut impl Rng) -> Handling {
     let deadline = opened + Duration::days(limit);
     let stuck = rng.gen_bool(0.02);
     let end = opened + Duration::days(rng.gen_range(days.0..=days.1));
-    let (status, closed) = if !stuck && end <= as_of() {
+    let (status, closed) = if !stuck && end <= AS_OF {
         let closed_share = if level == DisputeLevel::Village {
             0.04
         } else {
@@ -118,7 +113,7 @@ fn handle(opened: NaiveDate, escalated: bool, rng: &mut impl Rng) -> Handling {
         } else {
             (DisputeStatus::Settled, Some(end))
         }
-    } else if (as_of() - opened).num_days() < 5 {
+    } else if (AS_OF - opened).num_days() < 5 {
         (DisputeStatus::Open, None)
     } else {
         (DisputeStatus::Mediating, None)
@@ -213,7 +208,7 @@ pub(crate) fn build(
                 y: h.pos.y + t * (c.y - h.pos.y),
             },
         );
-        let opened = random_day(window_start(), as_of(), rng);
+        let opened = random_day(DISPUTES_FROM, AS_OF, rng);
         let what = about(category, rng);
         let case = Case {
             atom: h.atom,

@@ -1,12 +1,13 @@
 //! Turning the generated world into features: the administrative tree, the grid plan, the
 //! households, land use, water and roads.
 
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use geo::{Geometry, LineString, MultiPolygon, Point, Polygon};
 use gridgov_model::vocab::{PlanStatus, TownshipKind, VillageKind};
 use gridgov_model::{Feature, Layer};
 use rand::Rng;
 
+use crate::calendar::ymd;
 use crate::county::{code, COUNTY_CODE};
 use crate::frame::to_lonlat;
 use crate::names::{self, COUNTY_NAME, COUNTY_SHORT};
@@ -88,10 +89,10 @@ pub(crate) fn divisions(world: &World, shapes: &Shapes, out: &mut Out) -> Villag
 /// Adds one effective grid plan per township and the grids, and returns the plan ids.
 pub(crate) fn grid_plan(world: &World, shapes: &Shapes, out: &mut Out, rng: &mut impl Rng) {
     let mut plan_ids = Vec::new();
-    let base = NaiveDate::from_ymd_opt(2024, 2, 20).unwrap_or_default();
+    let base = const { ymd(2024, 2, 20) };
     for township in &world.townships {
         let created = base + Duration::days(rng.gen_range(0..30));
-        let effective = NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or(created);
+        let effective = const { ymd(2024, 4, 1) };
         plan_ids.push(
             out.push(
                 Layer::GridPlans,

@@ -6,14 +6,16 @@
 //! location: boundaries, names, people, ID-card numbers and phone numbers are invented.
 //!
 //! # Layout
-//! - [`frame`](crate::frame): the local plane (metres round the county town) and its map to
-//!   longitude and latitude.
+//! - `frame`: the local plane (metres round the county town) and its affine map to longitude
+//!   and latitude; `calendar`: the fixed dates the records run up to.
 //! - `mesh`, `partition`, `shapes`: the jittered hexagonal mesh every polygon is built from,
 //!   region growing and balanced splitting over it, and polygons with straightened boundaries
 //!   that tile their parents exactly.
 //! - `county`, `water`, `households`, `grids`, `landuse`, `roads`: the world, from the county
-//!   outline down to houses and lanes.
-//! - `features`, `sanitation`, `persons`, `social`, `disputes`: the features of every layer.
+//!   outline down to houses and lanes (`world` holds it).
+//! - `features`, `sanitation`, `persons`, `social`, `disputes`: the features of every layer,
+//!   numbered by `output`.
+//! - `names`, `noise`, `random`: syllable lists, hashing and value noise, seeded streams.
 //!
 //! # Example
 //! ```
@@ -22,6 +24,7 @@
 //! assert!((4..=6).contains(&demo.clusters.len()));
 //! ```
 
+mod calendar;
 mod county;
 mod disputes;
 mod features;

@@ -7,6 +7,7 @@ use gridgov_model::vocab::SupervisionCategory;
 use gridgov_model::{Feature, Layer};
 use rand::Rng;
 
+use crate::calendar::{ymd, AS_OF, REPORTS_FROM};
 use crate::features::{address, VillageShapes};
 use crate::frame::to_lonlat;
 use crate::names;
@@ -14,15 +15,6 @@ use crate::output::Out;
 use crate::persons::{Origin, People};
 use crate::random::{normal, pick_weighted};
 use crate::world::World;
-
-/// The day the demo's records run up to (never today's date, so the demo never changes).
-pub(crate) fn as_of() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 10, 31).unwrap_or_default()
-}
-
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
-}
 
 fn random_day(from: NaiveDate, to: NaiveDate, rng: &mut impl Rng) -> NaiveDate {
     let span = (to - from).num_days().max(0);
@@ -82,13 +74,13 @@ pub(crate) fn rentals(world: &World, out: &mut Out, people: &mut People, rng: &m
         let tenancies = rng.gen_range(1..=4.min(rooms + 1));
         for _ in 0..tenancies {
             let tenant = people.add(out, village.code, 1968..=2006, Origin::Migrant, rng);
-            let check_in = random_day(day(2023, 1, 1), as_of() - Duration::days(7), rng);
+            let check_in = random_day(const { ymd(2023, 1, 1) }, AS_OF - Duration::days(7), rng);
             let mut f = Feature::new(village.code, None)
                 .with("rental_house_id", house)
                 .with("person_id", tenant)
                 .with("check_in", check_in);
             let stay = Duration::days(rng.gen_range(30..=540));
-            if rng.gen_bool(0.45) && check_in + stay <= as_of() {
+            if rng.gen_bool(0.45) && check_in + stay <= AS_OF {
                 f = f.with("check_out", check_in + stay);
             }
             out.push(Layer::Tenancies, f);
@@ -133,8 +125,7 @@ pub(crate) fn supervision(
         (SupervisionCategory::LeftBehindChild, 10.0),
     ];
     let shares: Vec<f64> = categories.iter().map(|c| c.1).collect();
-    let reports_from =
-        Utc.from_utc_datetime(&day(2026, 10, 10).and_hms_opt(0, 0, 0).unwrap_or_default());
+    let reports_from = Utc.from_utc_datetime(&REPORTS_FROM);
     let reports_to = reports_from + Duration::days(21);
     for (k, &i) in homes.iter().enumerate() {
         let h = &world.households[i];
@@ -147,8 +138,8 @@ pub(crate) fn supervision(
             1966..=2002
         };
         let person = people.add(out, village.code, born, Origin::Local, rng);
-        let start = random_day(day(2024, 1, 1), day(2026, 9, 1), rng);
-        let end = random_day(day(2026, 12, 1), day(2028, 12, 31), rng);
+        let start = random_day(const { ymd(2024, 1, 1) }, const { ymd(2026, 9, 1) }, rng);
+        let end = random_day(const { ymd(2026, 12, 1) }, const { ymd(2028, 12, 31) }, rng);
         // Every third person is fenced to the home village, the others to a circle round home.
         let by_village = k % 3 == 2;
         let radius = rng.gen_range(1_500.0..3_000.0);

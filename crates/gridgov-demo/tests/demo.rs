@@ -88,7 +88,7 @@ fn the_same_seed_gives_the_same_demo_and_another_seed_another() {
     let again = generate(seed());
     assert!(again.dataset.layers == demo().dataset.layers);
     assert_eq!(again.clusters, demo().clusters);
-    let other = generate(seed() + 1);
+    let other = generate(seed().wrapping_add(1));
     assert!(other.dataset.layers != demo().dataset.layers);
     assert_ne!(other.clusters, demo().clusters);
 }
