@@ -205,8 +205,8 @@ test('the page loads with no errors and requests nothing beyond the server', asy
   const state = await page.evaluate(() => document.body.dataset.state);
   const status = await page.textContent('#status');
   assert.equal(state, 'ready', `page state is '${state}': ${status}`);
-  assert.deepEqual(consoleErrors, [], 'console errors or page errors');
   assert.deepEqual(foreignRequests, [], 'requests to hosts other than the gridgov server');
+  assert.deepEqual(consoleErrors, [], 'console errors or page errors');
   for (const url of allRequests) {
     const u = new URL(url);
     assert.ok(u.origin === origin || u.protocol === 'data:' || u.protocol === 'blob:', `request to ${url}`);
@@ -285,6 +285,6 @@ test('clicking a village in the list shows its name', async () => {
 });
 
 test('no console errors and no foreign requests in the whole session', () => {
-  assert.deepEqual(consoleErrors, []);
-  assert.deepEqual(foreignRequests, []);
+  assert.deepEqual(foreignRequests, [], 'requests to hosts other than the gridgov server');
+  assert.deepEqual(consoleErrors, [], 'console errors or page errors');
 });

@@ -27,6 +27,9 @@ const UI_STRINGS = {
   'ScaleControl.Kilometers': '公里',
 };
 
+// Chinese labels of the village kinds (the `village kind` vocabulary).
+const VILLAGE_KINDS = { village: '行政村', community: '社区' };
+
 const statusEl = document.getElementById('status');
 const selectionEl = document.getElementById('selection');
 const listEl = document.getElementById('village-list');
@@ -205,7 +208,7 @@ function show(map, villages, townships) {
 
     const rows = [['代码', code]];
     if (township) rows.push(['乡镇', township]);
-    if (kind) rows.push(['类型', kind]);
+    if (kind) rows.push(['类型', VILLAGE_KINDS[kind] ?? kind]);
     selectionEl.replaceChildren(
       element('h2', { textContent: '选中的村' }),
       element('p', { className: 'name', textContent: name }),
