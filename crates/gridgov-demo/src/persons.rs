@@ -10,21 +10,9 @@ use rand::Rng;
 use crate::names;
 use crate::output::Out;
 
-/// Region codes of ID cards issued in the county.
+/// The region code of ID cards issued in the county. Tenants, too, are mostly people of the
+/// county moving from the villages into the towns, so every card carries it.
 const LOCAL: &str = "520526";
-/// Region codes of migrants' ID cards: neighbouring counties of Bijie, Qujing and Zhaotong.
-const ELSEWHERE: &[&str] = &[
-    "520502", "520521", "520523", "520524", "520525", "520527", "530381", "530627", "530326",
-];
-
-/// Where a person's ID card was issued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// In the county.
-    Local,
-    /// Mostly elsewhere (floating population).
-    Migrant,
-}
 
 /// A registry of persons that never hands out the same ID-card number twice.
 #[derive(Debug, Default)]
@@ -49,22 +37,17 @@ impl People {
         out: &mut Out,
         village: DivisionCode,
         born: RangeInclusive<i32>,
-        origin: Origin,
         rng: &mut impl Rng,
     ) -> i64 {
         let female = rng.gen_bool(0.45);
         let name = names::person(rng, female);
-        let region = match origin {
-            Origin::Migrant if rng.gen_bool(0.6) => ELSEWHERE[rng.gen_range(0..ELSEWHERE.len())],
-            _ => LOCAL,
-        };
         let card = loop {
             let year = rng.gen_range(born.clone());
             let day = rng.gen_range(1..=365);
             let Some(date) = NaiveDate::from_yo_opt(year, day) else {
                 continue;
             };
-            let card = id_card(region, date, !female, rng.gen_range(0..500));
+            let card = id_card(LOCAL, date, !female, rng.gen_range(0..500));
             if self.issued.insert(card.clone()) {
                 break card;
             }

@@ -8,7 +8,7 @@ use rand::Rng;
 
 use crate::frame::{dist, to_lonlat};
 use crate::output::Out;
-use crate::persons::{Origin, People};
+use crate::persons::People;
 use crate::shapes::Shapes;
 use crate::world::World;
 
@@ -156,7 +156,7 @@ pub(crate) fn build(
     // Cleaners: one per villager group, three per village for public areas and main roads.
     for (v, village) in world.villages.iter().enumerate() {
         for &g in &village.groups {
-            let person = people.add(out, village.code, 1958..=1990, Origin::Local, rng);
+            let person = people.add(out, village.code, 1958..=1990, rng);
             out.push(
                 Layer::Cleaners,
                 Feature::new(village.code, None)
@@ -165,7 +165,7 @@ pub(crate) fn build(
             );
         }
         for k in 0..3 {
-            let person = people.add(out, village.code, 1960..=1992, Origin::Local, rng);
+            let person = people.add(out, village.code, 1960..=1992, rng);
             let mut f = Feature::new(village.code, None)
                 .with("person_id", person)
                 .with("area_code", village.code.as_str());

@@ -12,7 +12,7 @@ use crate::features::{address, VillageShapes};
 use crate::frame::to_lonlat;
 use crate::names;
 use crate::output::Out;
-use crate::persons::{Origin, People};
+use crate::persons::People;
 use crate::random::{normal, pick_weighted};
 use crate::world::World;
 
@@ -57,7 +57,7 @@ pub(crate) fn rentals(world: &World, out: &mut Out, people: &mut People, rng: &m
     for i in weighted_sample(&weights, count, rng) {
         let h = &world.households[i];
         let village = &world.villages[h.village];
-        let landlord = people.add(out, village.code, 1950..=1990, Origin::Local, rng);
+        let landlord = people.add(out, village.code, 1950..=1990, rng);
         let rooms = if village.community {
             rng.gen_range(2..=8)
         } else {
@@ -73,7 +73,7 @@ pub(crate) fn rentals(world: &World, out: &mut Out, people: &mut People, rng: &m
         );
         let tenancies = rng.gen_range(1..=4.min(rooms + 1));
         for _ in 0..tenancies {
-            let tenant = people.add(out, village.code, 1968..=2006, Origin::Migrant, rng);
+            let tenant = people.add(out, village.code, 1968..=2006, rng);
             let check_in = random_day(const { ymd(2023, 1, 1) }, AS_OF - Duration::days(7), rng);
             let mut f = Feature::new(village.code, None)
                 .with("rental_house_id", house)
@@ -137,7 +137,7 @@ pub(crate) fn supervision(
         } else {
             1966..=2002
         };
-        let person = people.add(out, village.code, born, Origin::Local, rng);
+        let person = people.add(out, village.code, born, rng);
         let start = random_day(const { ymd(2024, 1, 1) }, const { ymd(2026, 9, 1) }, rng);
         let end = random_day(const { ymd(2026, 12, 1) }, const { ymd(2028, 12, 31) }, rng);
         // Every third person is fenced to the home village, the others to a circle round home.
