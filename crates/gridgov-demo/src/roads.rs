@@ -86,10 +86,50 @@ impl Ord for Visit {
     }
 }
 
+/// A path through the graph: its nodes, and the links between them.
+type Path = (Vec<usize>, Vec<usize>);
+
 impl Graph {
+    /// Gives `class` to the links of `path` that have none yet, and returns each run of such
+    /// links, named by `name` and owned by `division` (both asked about the run's first node).
+    fn claim(
+        &mut self,
+        path: Option<Path>,
+        class: RoadClass,
+        name: &mut dyn FnMut(usize) -> Option<String>,
+        division: &dyn Fn(&Graph, usize) -> DivisionCode,
+    ) -> Vec<Pending> {
+        let mut out = Vec::new();
+        let Some((nodes, edges)) = path else {
+            return out;
+        };
+        let mut run: Option<Pending> = None;
+        for (i, &e) in edges.iter().enumerate() {
+            if self.edges[e].class.is_none() {
+                self.edges[e].class = Some(class);
+                let r = run.get_or_insert_with(|| Pending {
+                    class,
+                    name: None,
+                    division: division(self, nodes[i]),
+                    nodes: vec![nodes[i]],
+                    edges: Vec::new(),
+                });
+                r.nodes.push(nodes[i + 1]);
+                r.edges.push(e);
+            } else if let Some(r) = run.take() {
+                out.push(r);
+            }
+        }
+        out.extend(run);
+        for r in &mut out {
+            r.name = name(r.nodes[0]);
+        }
+        out
+    }
+
     /// The nodes and edges of the shortest path from `src` to `dst` (exits are never passed
     /// through, only started or ended at).
-    fn path(&self, src: usize, dst: usize) -> Option<(Vec<usize>, Vec<usize>)> {
+    fn path(&self, src: usize, dst: usize) -> Option<Path> {
         let n = self.nodes.len();
         let mut best = vec![f64::INFINITY; n];
         let mut via: Vec<Option<(usize, usize)>> = vec![None; n];
@@ -356,36 +396,6 @@ fn classify(world: &World, graph: &mut Graph, exits: &[usize], rng: &mut impl Rn
     let village_of_node =
         |graph: &Graph, n: usize| graph.nodes[n].group.map(|g| world.groups[g].village);
     let mut out = Vec::new();
-    let claim = |graph: &mut Graph,
-                 out: &mut Vec<Pending>,
-                 path: Option<(Vec<usize>, Vec<usize>)>,
-                 class: RoadClass,
-                 name: &mut dyn FnMut(usize) -> Option<String>,
-                 division: &dyn Fn(&Graph, usize) -> DivisionCode| {
-        let Some((nodes, edges)) = path else { return };
-        let mut run: Option<Pending> = None;
-        for (i, &e) in edges.iter().enumerate() {
-            if graph.edges[e].class.is_none() {
-                graph.edges[e].class = Some(class);
-                let r = run.get_or_insert_with(|| Pending {
-                    class,
-                    name: None,
-                    division: division(graph, nodes[i]),
-                    nodes: vec![nodes[i]],
-                    edges: Vec::new(),
-                });
-                r.nodes.push(nodes[i + 1]);
-                r.edges.push(e);
-            } else if let Some(mut r) = run.take() {
-                r.name = name(r.nodes[0]);
-                out.push(r);
-            }
-        }
-        if let Some(mut r) = run.take() {
-            r.name = name(r.nodes[0]);
-            out.push(r);
-        }
-    };
     let to_county = |_: &Graph, _: usize| county;
     // G326 through the county town, from the west exit to the east exit.
     let town = seat_node[0];
@@ -399,14 +409,12 @@ fn classify(world: &World, graph: &mut Graph, exits: &[usize], rng: &mut impl Rn
         }
         _ => None,
     };
-    claim(
-        graph,
-        &mut out,
+    out.extend(graph.claim(
         through,
         RoadClass::Trunk,
         &mut |_| Some("G326".to_owned()),
         &to_county,
-    );
+    ));
     // Trunk roads along the minimum spanning tree of the township seats.
     let seats: Vec<Coord<f64>> = seat_node.iter().map(|&n| graph.nodes[n].pos).collect();
     let tree = spanning_tree(&seats);
@@ -418,14 +426,7 @@ fn classify(world: &World, graph: &mut Graph, exits: &[usize], rng: &mut impl Rn
     for &(i, j) in &tree {
         let name = provincial.next();
         let path = graph.path(seat_node[i], seat_node[j]);
-        claim(
-            graph,
-            &mut out,
-            path,
-            RoadClass::Trunk,
-            &mut |_| name.clone(),
-            &to_county,
-        );
+        out.extend(graph.claim(path, RoadClass::Trunk, &mut |_| name.clone(), &to_county));
     }
     // County roads: up to three more seat-to-seat links (Gabriel neighbours), and the other two
     // exits to their nearest seat.
@@ -466,14 +467,12 @@ fn classify(world: &World, graph: &mut Graph, exits: &[usize], rng: &mut impl Rn
     for (a, b) in county_routes {
         let number = numbers.next().unwrap_or(99);
         let path = graph.path(a, b);
-        claim(
-            graph,
-            &mut out,
+        out.extend(graph.claim(
             path,
             RoadClass::Primary,
             &mut |_| Some(format!("县道X{number:03}")),
             &to_county,
-        );
+        ));
     }
     // Township roads: every village centre to its seat.
     let township_of_node = |graph: &Graph, n: usize| {
@@ -490,9 +489,7 @@ fn classify(world: &World, graph: &mut Graph, exits: &[usize], rng: &mut impl Rn
                 continue;
             }
             let path = graph.path(centre, seat_node[t]);
-            claim(
-                graph,
-                &mut out,
+            out.extend(graph.claim(
                 path,
                 RoadClass::Secondary,
                 &mut |_| {
@@ -500,7 +497,7 @@ fn classify(world: &World, graph: &mut Graph, exits: &[usize], rng: &mut impl Rn
                     Some(format!("乡道Y{y:03}"))
                 },
                 &township_of_node,
-            );
+            ));
         }
     }
     // Village roads: every hamlet to its village centre.
@@ -514,14 +511,12 @@ fn classify(world: &World, graph: &mut Graph, exits: &[usize], rng: &mut impl Rn
         };
         for &g in village.groups.iter().skip(1) {
             let path = graph.path(g, centre);
-            claim(
-                graph,
-                &mut out,
+            out.extend(graph.claim(
                 path,
                 RoadClass::Village,
                 &mut village_name,
                 &village_code_of_node,
-            );
+            ));
         }
     }
     // Tracks: some unused short links between hamlets of one village.
@@ -537,14 +532,7 @@ fn classify(world: &World, graph: &mut Graph, exits: &[usize], rng: &mut impl Rn
         let short = dist(graph.nodes[edge.a].pos, graph.nodes[edge.b].pos) < 1_500.0;
         if va.is_some() && va == vb && short && edge.cost < 1_500.0 && rng.gen_bool(0.35) {
             let path = Some((vec![edge.a, edge.b], vec![e]));
-            claim(
-                graph,
-                &mut out,
-                path,
-                RoadClass::Track,
-                &mut |_| None,
-                &village_code_of_node,
-            );
+            out.extend(graph.claim(path, RoadClass::Track, &mut |_| None, &village_code_of_node));
         }
     }
     out
