@@ -1,1 +1,236 @@
-fn main() {}
+//! `gridgov`: the command-line program (server, demo data, import, export, database tools).
+
+mod data;
+mod progress;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use gridgov_store::{Store, StoreUrl};
+
+/// gridgov: grassroots social governance on a map.
+#[derive(Debug, Parser)]
+#[command(name = "gridgov", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The default store: a GeoPackage in the working directory.
+const DEFAULT_STORE: &str = "./gridgov.gpkg";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (API and web pages).
+    Serve {
+        /// A GeoPackage path or postgres:// URL. Without it, ./gridgov.gpkg is used and the
+        /// demo county is created there on first run.
+        #[arg(long)]
+        store: Option<String>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Folder of the web front end (`index.html`, `static/`, `node_modules/`).
+        #[arg(long, default_value = "web")]
+        web_dir: PathBuf,
+    },
+    /// Generate the synthetic demo county into a new GeoPackage.
+    Demo {
+        /// The GeoPackage to create (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// Random seed: the same seed gives the same county.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Import a GIS file (Shapefile, GeoPackage, GeoJSON, KML, CSV) into a layer.
+    Import(data::ImportArgs),
+    /// Import roads and buildings (as households) from an OpenStreetMap .osm.pbf file.
+    ImportOsm(data::ImportOsmArgs),
+    /// Export a layer to GeoPackage, GeoJSON or CSV.
+    Export(data::ExportArgs),
+    /// Create or upgrade the PostGIS schema.
+    Migrate {
+        /// The postgres:// URL.
+        #[arg(long)]
+        store: String,
+    },
+    /// Copy a whole store into another (GeoPackage to PostGIS and back).
+    Load {
+        /// The source store.
+        #[arg(long)]
+        from: String,
+        /// The target store (a PostGIS store must be migrated; it is migrated if empty).
+        #[arg(long)]
+        to: String,
+    },
+}
+
+/// Opens a store URL, migrating a PostGIS database first when `migrate` is set.
+async fn open_store(url: &str, migrate: bool) -> Result<(Box<dyn Store>, StoreUrl)> {
+    let parsed: StoreUrl = url.parse()?;
+    if let (true, StoreUrl::Postgres(u)) = (migrate, &parsed) {
+        gridgov_store::postgis::migrate(u)
+            .await
+            .with_context(|| format!("migrating {parsed}"))?;
+    }
+    let store = gridgov_store::open(&parsed)
+        .await
+        .with_context(|| format!("opening {parsed}"))?;
+    Ok((store, parsed))
+}
+
+async fn demo(out: &std::path::Path, seed: u64) -> Result<()> {
+    if out.exists() {
+        bail!(
+            "{} already exists; remove it or choose another --out",
+            out.display()
+        );
+    }
+    let bar = progress::spinner("generating the demo county");
+    let demo = tokio::task::spawn_blocking(move || gridgov_demo::generate(seed)).await?;
+    bar.set_message("writing the GeoPackage");
+    let written = async {
+        let store = gridgov_store::gpkg::GpkgStore::open(out).await?;
+        let mut ops = Vec::new();
+        for (layer, features) in demo.dataset.layers {
+            ops.extend(
+                features
+                    .into_iter()
+                    .map(|f| gridgov_store::Op::Insert(layer, f)),
+            );
+        }
+        let n = ops.len();
+        gridgov_store::write(&store, ops).await?;
+        anyhow::Ok(n)
+    }
+    .await;
+    bar.finish_and_clear();
+    let n = match written {
+        Ok(n) => n,
+        Err(e) => {
+            // Leave no half-made file behind.
+            let _ = std::fs::remove_file(out);
+            return Err(e.context("writing the demo county"));
+        }
+    };
+    let clusters = out.with_extension("clusters.json");
+    std::fs::write(&clusters, serde_json::to_string_pretty(&demo.clusters)?)
+        .with_context(|| format!("writing {}", clusters.display()))?;
+    eprintln!(
+        "gridgov: wrote the demo county (seed {seed}, {n} features) to {}; planted dispute clusters in {}",
+        out.display(),
+        clusters.display()
+    );
+    Ok(())
+}
+
+async fn serve(store: Option<String>, addr: SocketAddr, web_dir: PathBuf) -> Result<()> {
+    let url = if let Some(u) = store {
+        u
+    } else {
+        let path = std::path::Path::new(DEFAULT_STORE);
+        if !path.exists() {
+            eprintln!(
+                "gridgov: {DEFAULT_STORE} does not exist; creating the demo county there (synthetic data, see README)"
+            );
+            demo(path, 42).await?;
+        }
+        DEFAULT_STORE.to_owned()
+    };
+    let (store, parsed) = open_store(&url, false).await?;
+    let kind = match parsed {
+        StoreUrl::Postgres(_) => "postgis",
+        StoreUrl::GeoPackage(_) => "geopackage",
+    };
+    if !web_dir.join("index.html").exists() {
+        eprintln!(
+            "gridgov: warning: {} has no index.html; the API works, the map page does not (run from the repository root, or pass --web-dir)",
+            web_dir.display()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    eprintln!(
+        "gridgov: serving {parsed} on http://{}",
+        listener.local_addr()?
+    );
+    let state = gridgov_server::AppState {
+        store: Arc::from(store),
+        store_kind: kind,
+        web_dir,
+    };
+    gridgov_server::serve(listener, state).await?;
+    Ok(())
+}
+
+async fn load(from: &str, to: &str) -> Result<()> {
+    let (src, src_url) = open_store(from, false).await?;
+    let (dst, dst_url) = open_store(to, true).await?;
+    let bar = progress::spinner("reading");
+    let counts = gridgov_store::copy::copy_all(src.as_ref(), dst.as_ref(), &mut |layer, n| {
+        bar.set_message(format!("read {n} {layer}"));
+    })
+    .await;
+    bar.finish_and_clear();
+    let counts =
+        counts.with_context(|| format!("copying {src_url} into {dst_url}; nothing was written"))?;
+    let total: usize = counts.iter().map(|c| c.1).sum();
+    eprintln!("gridgov: copied {total} features from {src_url} into {dst_url}");
+    for (layer, n) in counts {
+        eprintln!("  {:<20} {n}", layer.name());
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve {
+            store,
+            addr,
+            web_dir,
+        } => serve(store, addr, web_dir).await,
+        Command::Demo { out, seed } => demo(&out, seed).await,
+        Command::Import(args) => data::import(args).await,
+        Command::ImportOsm(args) => data::import_osm(args).await,
+        Command::Export(args) => data::export(args).await,
+        Command::Migrate { store } => {
+            let StoreUrl::Postgres(u) = store.parse()? else {
+                bail!("migrate takes a postgres:// URL; a GeoPackage is set up when it is opened");
+            };
+            gridgov_store::postgis::migrate(&u).await?;
+            eprintln!("gridgov: schema is up to date");
+            Ok(())
+        }
+        Command::Load { from, to } => load(&from, &to).await,
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gridgov: error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gridgov: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

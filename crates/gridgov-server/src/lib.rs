@@ -1,1 +1,255 @@
-//! stub
+//! gridgov's HTTP server: the JSON API over a [`Store`], and the web pages.
+//!
+//! # Layout
+//! - [`router`] builds the axum `Router` from an [`AppState`]; handlers are thin and call the
+//!   store.
+//! - [`error::ApiError`] is the one error type; every failure is a problem+json body.
+//! - Static files: `/` is `web/index.html`, `/static/*` is `web/static/`, and
+//!   `/vendor/maplibre-gl/*` is MapLibre GL JS from `web/node_modules/maplibre-gl/dist/`.
+
+pub mod error;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, Query as QueryParams, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use gridgov_model::{DivisionCode, Feature, Layer, Rule, Value};
+use gridgov_store::{Query, Store};
+use serde::Deserialize;
+use serde_json::json;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+
+pub use error::ApiError;
+
+/// Default and largest page sizes of item listings.
+pub const DEFAULT_LIMIT: u64 = 1000;
+/// The largest `limit` a client may ask for.
+pub const MAX_LIMIT: u64 = 10_000;
+/// The largest request body accepted (the API has no upload yet).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// `postgis` or `geopackage`, for the health check.
+    pub store_kind: &'static str,
+    /// The folder with `index.html`, `static/` and `node_modules/`.
+    pub web_dir: PathBuf,
+}
+
+/// The router with every route.
+pub fn router(state: AppState) -> Router {
+    let web = state.web_dir.clone();
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/layers", get(layers))
+        .route("/api/v1/layers/{layer}/items", get(items))
+        .route("/api/v1/layers/{layer}/items/{id}", get(item))
+        .nest_service("/static", ServeDir::new(web.join("static")))
+        .nest_service(
+            "/vendor/maplibre-gl",
+            ServeDir::new(web.join("node_modules/maplibre-gl/dist")),
+        )
+        .route_service("/", ServeFile::new(web.join("index.html")))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such page or API route".into())
+}
+
+async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let counties = s.store.count(Layer::Counties, &Query::default()).await?;
+    Ok(Json(json!({
+        "status": "ok",
+        "store": s.store_kind,
+        "counties": counties,
+        "version": env!("CARGO_PKG_VERSION"),
+    })))
+}
+
+fn parse_layer(name: &str) -> Result<Layer, ApiError> {
+    name.parse::<Layer>()
+        .map_err(|e| ApiError::NotFound(e.to_string()))
+}
+
+async fn layers(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let counts = s.store.counts().await?;
+    let list: Vec<_> = Layer::ALL
+        .iter()
+        .map(|l| {
+            json!({
+                "name": l.name(),
+                "title_zh": l.zh(),
+                "geometry": l.geometry().ogc_name(),
+                "spatial": l.geometry() != gridgov_model::GeometryKind::None,
+                "count": counts.get(l).copied().unwrap_or(0),
+                "fields": l.fields().iter().map(|f| json!({
+                    "name": f.name,
+                    "type": format!("{:?}", f.ty).to_lowercase(),
+                    "required": f.required,
+                })).collect::<Vec<_>>(),
+                "items": format!("/api/v1/layers/{}/items", l.name()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "layers": list })))
+}
+
+/// Query parameters of item listings.
+#[derive(Debug, Deserialize)]
+pub struct ItemParams {
+    /// `min_lon,min_lat,max_lon,max_lat`.
+    pub bbox: Option<String>,
+    /// A division code: the features it owns and everything under it.
+    pub division: Option<String>,
+    /// Page size (default 1000, at most 10000).
+    pub limit: Option<String>,
+    /// Features to skip.
+    pub offset: Option<String>,
+}
+
+/// Parses `bbox=min_lon,min_lat,max_lon,max_lat`.
+pub fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
+    let bad = |why: &str| ApiError::BadRequest(format!("parameter 'bbox': {why}"));
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("expected four numbers min_lon,min_lat,max_lon,max_lat"))?;
+    let [min_lon, min_lat, max_lon, max_lat] = parts[..] else {
+        return Err(bad("expected four numbers min_lon,min_lat,max_lon,max_lat"));
+    };
+    if !parts.iter().all(|v| v.is_finite()) {
+        return Err(bad("values must be finite numbers"));
+    }
+    if min_lon > max_lon || min_lat > max_lat {
+        return Err(bad("the minimum must not exceed the maximum"));
+    }
+    let lon_ok = |v: f64| (-180.0..=180.0).contains(&v);
+    let lat_ok = |v: f64| (-90.0..=90.0).contains(&v);
+    if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
+        return Err(bad(
+            "longitudes lie in [-180, 180] and latitudes in [-90, 90]",
+        ));
+    }
+    Ok([min_lon, min_lat, max_lon, max_lat])
+}
+
+fn parse_count(name: &str, v: Option<&str>) -> Result<Option<u64>, ApiError> {
+    v.map(|s| {
+        s.trim().parse::<u64>().map_err(|_| {
+            ApiError::BadRequest(format!(
+                "parameter '{name}': '{s}' is not a whole number ≥ 0"
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// Masks values a listing must never show in full (ID-card numbers).
+fn redact(layer: Layer, mut f: Feature) -> Feature {
+    for def in layer.fields() {
+        if def.rule == Rule::IdCard {
+            if let Some(Value::Text(t)) = f.properties.get(def.name) {
+                let masked = t
+                    .parse::<gridgov_model::IdCardNumber>()
+                    .map_or_else(|_| "******************".to_owned(), |id| id.masked());
+                f.properties
+                    .insert(def.name.to_owned(), Value::Text(masked));
+            }
+        }
+    }
+    f
+}
+
+async fn items(
+    State(s): State<AppState>,
+    Path(layer): Path<String>,
+    QueryParams(p): QueryParams<ItemParams>,
+) -> Result<Response, ApiError> {
+    let layer = parse_layer(&layer)?;
+    let limit = parse_count("limit", p.limit.as_deref())?.unwrap_or(DEFAULT_LIMIT);
+    if limit > MAX_LIMIT {
+        return Err(ApiError::BadRequest(format!(
+            "parameter 'limit': at most {MAX_LIMIT} features per page; use offset to page"
+        )));
+    }
+    let offset = parse_count("offset", p.offset.as_deref())?;
+    let bbox = p.bbox.as_deref().map(parse_bbox).transpose()?;
+    let division = p
+        .division
+        .as_deref()
+        .map(|d| {
+            d.parse::<DivisionCode>()
+                .map_err(|e| ApiError::BadRequest(format!("parameter 'division': {e}")))
+        })
+        .transpose()?;
+    let q = Query {
+        bbox,
+        division,
+        limit: Some(limit),
+        offset,
+        after_id: None,
+    };
+    let matched = s.store.count(layer, &q).await?;
+    let features: Vec<serde_json::Value> = s
+        .store
+        .query(layer, &q)
+        .await?
+        .into_iter()
+        .map(|f| redact(layer, f).to_geojson())
+        .collect();
+    let body = json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": features.len(),
+        "features": features,
+    });
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+async fn item(
+    State(s): State<AppState>,
+    Path((layer, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let layer = parse_layer(&layer)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("feature id '{id}' is not a whole number")))?;
+    let f = s
+        .store
+        .get(layer, gridgov_model::FeatureId(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{layer} has no feature {id}")))?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        redact(layer, f).to_geojson().to_string(),
+    )
+        .into_response())
+}
+
+/// Serves the router on a listener until Ctrl-C (or SIGTERM).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

@@ -10,6 +10,7 @@
 //!
 //! Every write is a batch applied in one transaction: it lands whole or not at all.
 
+pub mod assign;
 pub mod check;
 pub mod copy;
 pub mod gpkg;
