@@ -217,23 +217,23 @@ async fn bad_input_gets_a_clear_error_and_leaves_the_store_unchanged() {
     };
     let code = village["properties"]["code"].as_str().unwrap().to_owned();
     // A point well inside the first village: its interior point.
-    let g = gridgov_model::geometry::from_geojson(&village["geometry"]).unwrap();
-    let p: geo::Point<f64> = geo::InteriorPoint::interior_point(&g).unwrap();
+    let geom = gridgov_model::geometry::from_geojson(&village["geometry"]).unwrap();
+    let inside: geo::Point<f64> = geo::InteriorPoint::interior_point(&geom).unwrap();
 
     // 1. Swapped coordinates (lat, lon) far outside any division.
-    let f = dir.path().join("swapped.geojson");
+    let file = dir.path().join("swapped.geojson");
     write_geojson(
-        &f,
+        &file,
         &serde_json::json!([
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.x(), p.y()]},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [inside.x(), inside.y()]},
              "properties": {"address": "正常户"}},
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.y(), p.x()]},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [inside.y(), inside.x()]},
              "properties": {"address": "颠倒户"}}
         ]),
     );
     let e = fails(&[
         "import",
-        s(&f),
+        s(&file),
         "--layer",
         "households",
         "--store",
@@ -247,7 +247,7 @@ async fn bad_input_gets_a_clear_error_and_leaves_the_store_unchanged() {
     let rejects = dir.path().join("rejects.csv");
     ok(&[
         "import",
-        s(&f),
+        s(&file),
         "--layer",
         "households",
         "--store",
@@ -264,15 +264,22 @@ async fn bad_input_gets_a_clear_error_and_leaves_the_store_unchanged() {
     let before = store_counts(s(&store)).await;
 
     // 2. A self-intersecting polygon.
-    let f = dir.path().join("bowtie.geojson");
-    let (x, y) = (p.x(), p.y());
+    let file = dir.path().join("bowtie.geojson");
+    let (x, y) = (inside.x(), inside.y());
     write_geojson(
-        &f,
+        &file,
         &serde_json::json!([{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
             [x, y], [x + 0.001, y + 0.001], [x + 0.001, y], [x, y + 0.001], [x, y]]]},
             "properties": {"kind": "forest", "division_code": code}}]),
     );
-    let e = fails(&["import", s(&f), "--layer", "land_use", "--store", s(&store)]);
+    let e = fails(&[
+        "import",
+        s(&file),
+        "--layer",
+        "land_use",
+        "--store",
+        s(&store),
+    ]);
     assert!(
         e.contains("feature 1") && e.contains("invalid geometry"),
         "{e}"
@@ -287,11 +294,18 @@ async fn bad_input_gets_a_clear_error_and_leaves_the_store_unchanged() {
         "520526191"
     };
     let wrong = format!("{other_township}299");
-    let mut v = village.clone();
-    v["properties"] = serde_json::json!({"code": wrong, "name": "错编码村"});
-    let f = dir.path().join("village.geojson");
-    write_geojson(&f, &serde_json::json!([v]));
-    let e = fails(&["import", s(&f), "--layer", "villages", "--store", s(&store)]);
+    let mut bad_village = village.clone();
+    bad_village["properties"] = serde_json::json!({"code": wrong, "name": "错编码村"});
+    let file = dir.path().join("village.geojson");
+    write_geojson(&file, &serde_json::json!([bad_village]));
+    let e = fails(&[
+        "import",
+        s(&file),
+        "--layer",
+        "villages",
+        "--store",
+        s(&store),
+    ]);
     assert!(e.contains("does not exist"), "{e}");
     assert_eq!(store_counts(s(&store)).await, before);
 
@@ -638,15 +652,10 @@ async fn server_answers_over_http() {
         let page = client.get(format!("{base}/")).send().await?;
         assert_eq!(page.status(), 200);
         assert!(page.text().await?.contains("maplibre"));
-        anyhow_free()
+        Ok::<(), reqwest::Error>(())
     }
     .await;
     child.kill().unwrap();
     let _ = child.wait();
     result.unwrap();
-}
-
-/// The success value of the async block above, typed for `?` on reqwest errors.
-fn anyhow_free() -> Result<(), reqwest::Error> {
-    Ok(())
 }

@@ -217,12 +217,14 @@ impl<'de> Deserialize<'de> for DivisionCode {
     }
 }
 
-/// Splits `VILLAGE-SUFFIX` into the village code and the suffix.
-fn split_local<'a>(
-    s: &'a str,
+/// Parses `VILLAGE-<marker>NN`: a village code, `-`, the marker (empty or `G`) and a 2-3
+/// digit number greater than zero.
+fn parse_local(
+    s: &str,
+    marker: &str,
     what: &'static str,
     expected: &'static str,
-) -> Result<(DivisionCode, &'a str), CodeError> {
+) -> Result<(DivisionCode, u16), CodeError> {
     let local = || CodeError::Local {
         code: s.to_owned(),
         what,
@@ -233,7 +235,12 @@ fn split_local<'a>(
     if village.level() != DivisionLevel::Village {
         return Err(local());
     }
-    Ok((village, suffix))
+    let n = suffix.strip_prefix(marker).ok_or_else(local)?;
+    let digits = (2..=3).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
+    match n.parse::<u16>() {
+        Ok(number) if digits && number > 0 => Ok((village, number)),
+        _ => Err(local()),
+    }
 }
 
 /// A villager group's code: its village's code, `-`, and a 2- or 3-digit local number.
@@ -262,17 +269,8 @@ impl FromStr for GroupCode {
     type Err = CodeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         const EXPECTED: &str = "a village code, '-' and a 2-3 digit number, like 520526101201-03";
-        let s = s.trim();
-        let (village, n) = split_local(s, "villager group", EXPECTED)?;
-        let ok = (2..=3).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
-        match n.parse::<u16>() {
-            Ok(number) if ok && number > 0 => Ok(Self { village, number }),
-            _ => Err(CodeError::Local {
-                code: s.to_owned(),
-                what: "villager group",
-                expected: EXPECTED,
-            }),
-        }
+        let (village, number) = parse_local(s.trim(), "", "villager group", EXPECTED)?;
+        Ok(Self { village, number })
     }
 }
 
@@ -308,18 +306,8 @@ impl FromStr for GridCode {
     type Err = CodeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         const EXPECTED: &str = "a village code, '-G' and a 2-3 digit number, like 520526101201-G02";
-        let s = s.trim();
-        let (village, rest) = split_local(s, "grid", EXPECTED)?;
-        let n = rest.strip_prefix('G').unwrap_or("");
-        let ok = (2..=3).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
-        match n.parse::<u16>() {
-            Ok(number) if ok && number > 0 => Ok(Self { village, number }),
-            _ => Err(CodeError::Local {
-                code: s.to_owned(),
-                what: "grid",
-                expected: EXPECTED,
-            }),
-        }
+        let (village, number) = parse_local(s.trim(), "G", "grid", EXPECTED)?;
+        Ok(Self { village, number })
     }
 }
 
