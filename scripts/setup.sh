@@ -33,13 +33,18 @@ installed() {
     dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed
 }
 
-# Build: a C toolchain (sqlite is compiled by cc), pkg-config and GDAL's headers for
-# gdal-sys. gdal-sys 0.12 ships prebuilt bindings for GDAL 3.4-3.12 and only needs
-# bindgen (clang) with its optional `bindgen` feature, which gridgov does not enable,
-# so Debian 12's GDAL 3.6 needs no clang.
-want=(pkg-config libgdal-dev gdal-bin)
+# Build: a C toolchain, pkg-config, GDAL's headers for gdal-sys and the system SQLite
+# (sqlx uses `sqlite-unbundled`, so that GDAL and sqlx share one libsqlite3).
+want=(pkg-config libgdal-dev libsqlite3-dev gdal-bin)
 if ! command -v cc >/dev/null 2>&1; then
     want+=(gcc libc6-dev)
+fi
+# bindgen needs libclang. gdal-sys 0.12 ships prebuilt bindings for GDAL 3.4-3.12 (Debian 12
+# has 3.6) and would use bindgen only with a feature gridgov does not enable, but sqlx's
+# `sqlite-unbundled` makes libsqlite3-sys generate its bindings with bindgen. Whatever
+# pulls it in, bindgen is built only if it is in Cargo.lock.
+if grep -q '^name = "bindgen"$' "$ROOT/Cargo.lock"; then
+    want+=(clang libclang-dev)
 fi
 if ! command -v node >/dev/null 2>&1; then
     # Debian 12's own Node.js (18) is enough; machines that already have a node (for
