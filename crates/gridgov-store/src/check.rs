@@ -40,7 +40,12 @@ pub async fn write(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<FeatureId>
 
 /// Applies an already checked batch in one transaction.
 async fn apply(store: &dyn Store, ops: Vec<Op>) -> Result<Vec<FeatureId>, WriteError> {
-    store.apply_unchecked(ops).await.map_err(|e| match e {
+    store.apply_unchecked(ops).await.map_err(store_error)
+}
+
+/// Names a duplicate key as the conflict it is.
+pub(crate) fn store_error(e: StoreError) -> WriteError {
+    match e {
         StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
             WriteError::Store(StoreError::Conflict(format!(
                 "a feature with the same id or code already exists ({})",
@@ -48,16 +53,50 @@ async fn apply(store: &dyn Store, ops: Vec<Op>) -> Result<Vec<FeatureId>, WriteE
             )))
         }
         other => WriteError::Store(other),
-    })
+    }
 }
 
 /// Checks every feature of a batch (normalising geometries in place) and returns every
 /// rejection, one per rejected feature, in batch order. Writes nothing.
 pub async fn check(store: &dyn Store, ops: &mut [Op]) -> Result<Vec<Rejection>, StoreError> {
+    Checker::default().check(store, ops, 0).await
+}
+
+/// A batch checked in parts (a whole store streamed layer by layer): it remembers the
+/// divisions and ids of the parts already checked, so that later parts may lie in and refer to
+/// them as if the batch were one.
+#[derive(Debug, Default)]
+pub struct Checker {
+    /// Divisions met so far (and those looked up in the store; `None`: not there).
+    divisions: HashMap<DivisionCode, Option<(MultiPolygon<f64>, String)>>,
+    /// Explicit ids of the features met so far, per layer.
+    batch_ids: BTreeMap<Layer, HashSet<i64>>,
+}
+
+impl Checker {
+    /// Checks the next part of the batch; `offset` is the position of its first op in the
+    /// whole batch (rejections carry whole-batch positions).
+    pub async fn check(
+        &mut self,
+        store: &dyn Store,
+        ops: &mut [Op],
+        offset: usize,
+    ) -> Result<Vec<Rejection>, StoreError> {
+        let mut rejected = check_part(store, ops, &mut self.divisions, &mut self.batch_ids).await?;
+        for r in &mut rejected {
+            r.index += offset;
+        }
+        Ok(rejected)
+    }
+}
+
+async fn check_part(
+    store: &dyn Store,
+    ops: &mut [Op],
+    divisions: &mut HashMap<DivisionCode, Option<(MultiPolygon<f64>, String)>>,
+    batch_ids: &mut BTreeMap<Layer, HashSet<i64>>,
+) -> Result<Vec<Rejection>, StoreError> {
     let mut rejected: BTreeMap<usize, Rejection> = BTreeMap::new();
-    // Divisions introduced by this batch, so that a township and its villages can come together.
-    let mut divisions: HashMap<DivisionCode, Option<(MultiPolygon<f64>, String)>> = HashMap::new();
-    let mut batch_ids: BTreeMap<Layer, HashSet<i64>> = BTreeMap::new();
 
     for (index, op) in ops.iter_mut().enumerate() {
         let (layer, feature) = match op {

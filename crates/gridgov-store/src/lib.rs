@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashSet};
 use async_trait::async_trait;
 use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, ValidationError};
 
-pub use check::{check, write};
+pub use check::{check, write, Checker};
 
 /// A store URL: a GeoPackage path or a `postgres://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +91,9 @@ pub enum StoreError {
     /// A write that clashes with what is stored (duplicate id or code).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A streamed batch whose sender stopped before committing; nothing was written.
+    #[error("the batch was abandoned before it was complete; nothing was written")]
+    Abandoned,
     /// A file that is not a gridgov GeoPackage.
     #[error("{0}")]
     NotGridgov(String),
@@ -117,6 +120,15 @@ pub struct Query {
     pub limit: Option<u64>,
     /// Skip this many features (after the other filters, in id order).
     pub offset: Option<u64>,
+}
+
+/// A message of [`Store::apply_stream`].
+#[derive(Debug)]
+pub enum Part {
+    /// The next checked changes.
+    Ops(Vec<Op>),
+    /// Every part has been sent and checked: commit.
+    Commit,
 }
 
 /// One change in a batch.
@@ -191,6 +203,25 @@ pub trait Store: Send + Sync {
     /// Applies a batch in one transaction without validation and returns the ids of the
     /// inserted and updated features, in batch order (deletes give their own id).
     async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError>;
+
+    /// Applies checked parts of one batch as they arrive, in one transaction that commits
+    /// only on [`Part::Commit`]; when the channel closes without it, nothing is written and the
+    /// result is [`StoreError::Abandoned`]. Backends that can write while the next part is
+    /// still being read and checked (PostGIS) override the default, which gathers every part
+    /// and applies them at the end.
+    async fn apply_stream(
+        &self,
+        mut parts: tokio::sync::mpsc::Receiver<Part>,
+    ) -> Result<Vec<FeatureId>, StoreError> {
+        let mut ops = Vec::new();
+        while let Some(part) = parts.recv().await {
+            match part {
+                Part::Ops(mut more) => ops.append(&mut more),
+                Part::Commit => return self.apply_unchecked(ops).await,
+            }
+        }
+        Err(StoreError::Abandoned)
+    }
 
     /// Feature counts of every layer.
     async fn counts(&self) -> Result<BTreeMap<Layer, u64>, StoreError> {

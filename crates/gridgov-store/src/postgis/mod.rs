@@ -5,7 +5,7 @@
 //! column of its primary key, so that the schema can be distributed by Citus on it.
 //! Inserts are streamed with `COPY … FROM STDIN` inside the batch's transaction.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::str::FromStr;
 
@@ -33,6 +33,10 @@ pub async fn migrate(url: &str) -> Result<(), StoreError> {
     pool.close().await;
     Ok(())
 }
+
+/// Insert runs of at least this many rows into a table holding fewer rebuild its indexes
+/// once instead of updating them row by row.
+pub const BULK_ROWS: usize = 5_000;
 
 /// A PostGIS database opened as a store.
 #[derive(Debug, Clone)]
@@ -233,6 +237,135 @@ impl PgStore {
         Ok(ids)
     }
 
+    /// For a bulk insert (at least [`BULK_ROWS`] rows, more than the table holds), drops the
+    /// table's secondary indexes inside the transaction and returns their definitions, to be
+    /// rebuilt once before the commit: building an index once over sorted data is much faster than
+    /// updating it row by row. The table is locked for the rest of the transaction.
+    async fn bulk_indexes(
+        tx: &mut Transaction<'_, Postgres>,
+        layer: Layer,
+        rows: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        if rows < BULK_ROWS {
+            return Ok(Vec::new());
+        }
+        let (estimate, defs): (f32, Vec<(String, String)>) = {
+            let estimate: f32 = sqlx::query_scalar(include_str!("table_rows.sql"))
+                .bind(layer.name())
+                .fetch_one(&mut **tx)
+                .await?;
+            let defs = sqlx::query_as(include_str!("secondary_indexes.sql"))
+                .bind(layer.name())
+                .fetch_all(&mut **tx)
+                .await?;
+            (estimate, defs)
+        };
+        if f64::from(estimate) >= rows as f64 {
+            return Ok(Vec::new());
+        }
+        let mut rebuild = Vec::with_capacity(defs.len());
+        for (name, def) in defs {
+            sqlx::query(&format!("DROP INDEX \"{name}\""))
+                .execute(&mut **tx)
+                .await?;
+            rebuild.push(def);
+        }
+        Ok(rebuild)
+    }
+
+    /// Recreates the indexes that bulk inserts dropped, before the transaction commits.
+    async fn rebuild(
+        tx: &mut Transaction<'_, Postgres>,
+        dropped: BTreeMap<Layer, Vec<String>>,
+    ) -> Result<(), StoreError> {
+        for def in dropped.into_values().flatten() {
+            sqlx::query(&def).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies ops inside an open transaction, appending the ids they give.
+    async fn apply_in(
+        tx: &mut Transaction<'_, Postgres>,
+        ops: &[Op],
+        ids: &mut Vec<FeatureId>,
+        dropped: &mut BTreeMap<Layer, Vec<String>>,
+    ) -> Result<(), StoreError> {
+        let mut i = 0;
+        while i < ops.len() {
+            match &ops[i] {
+                Op::Insert(layer, _) => {
+                    let mut run = Vec::new();
+                    while let Some(Op::Insert(l, f)) = ops.get(i) {
+                        if l != layer {
+                            break;
+                        }
+                        run.push(f);
+                        i += 1;
+                    }
+                    if !dropped.contains_key(layer) {
+                        let defs = Self::bulk_indexes(&mut *tx, *layer, run.len()).await?;
+                        if !defs.is_empty() {
+                            dropped.insert(*layer, defs);
+                        }
+                    }
+                    ids.extend(Self::copy_insert(&mut *tx, *layer, &run).await?);
+                    continue;
+                }
+                Op::Update(layer, f) => {
+                    let id = f.id.ok_or(StoreError::Corrupt {
+                        layer: *layer,
+                        id: 0,
+                        reason: "an update needs the feature's id".into(),
+                    })?;
+                    let cols = columns(*layer);
+                    let mut set = Vec::new();
+                    for (k, c) in cols.iter().enumerate() {
+                        if *c == "geom" {
+                            set.push(format!("geom = ST_GeomFromEWKB(${})", k + 1));
+                        } else {
+                            set.push(format!("\"{c}\" = ${}", k + 1));
+                        }
+                    }
+                    let n = cols.len();
+                    let sql = format!(
+                        "UPDATE \"{}\" SET {}, shard_key = ${} WHERE id = ${}",
+                        layer.name(),
+                        set.join(", "),
+                        n + 1,
+                        n + 2
+                    );
+                    let mut q = sqlx::query(&sql);
+                    if layer.geometry() != GeometryKind::None {
+                        q = q.bind(f.geometry.as_ref().map(ewkb).transpose()?);
+                    }
+                    q = q.bind(f.division.as_str().to_owned());
+                    for def in layer.fields() {
+                        q = bind_value(q, def.ty, f.properties.get(def.name));
+                    }
+                    q = q.bind(f.division.shard_key().to_owned()).bind(id.0);
+                    if q.execute(&mut **tx).await?.rows_affected() == 0 {
+                        return Err(StoreError::NotFound { layer: *layer, id });
+                    }
+                    ids.push(id);
+                }
+                Op::Delete(layer, id) => {
+                    let sql = format!("DELETE FROM \"{}\" WHERE id = $1", layer.name());
+                    let r = sqlx::query(&sql).bind(id.0).execute(&mut **tx).await?;
+                    if r.rows_affected() == 0 {
+                        return Err(StoreError::NotFound {
+                            layer: *layer,
+                            id: *id,
+                        });
+                    }
+                    ids.push(*id);
+                }
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
     fn where_clause<'q>(
         query: &Query,
         q: sqlx::query::Query<'q, Postgres, PgArguments>,
@@ -323,73 +456,33 @@ impl Store for PgStore {
     async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(ops.len());
-        let mut i = 0;
-        while i < ops.len() {
-            match &ops[i] {
-                Op::Insert(layer, _) => {
-                    let mut run = Vec::new();
-                    while let Some(Op::Insert(l, f)) = ops.get(i) {
-                        if l != layer {
-                            break;
-                        }
-                        run.push(f);
-                        i += 1;
-                    }
-                    ids.extend(Self::copy_insert(&mut tx, *layer, &run).await?);
-                    continue;
-                }
-                Op::Update(layer, f) => {
-                    let id = f.id.ok_or(StoreError::Corrupt {
-                        layer: *layer,
-                        id: 0,
-                        reason: "an update needs the feature's id".into(),
-                    })?;
-                    let cols = columns(*layer);
-                    let mut set = Vec::new();
-                    for (k, c) in cols.iter().enumerate() {
-                        if *c == "geom" {
-                            set.push(format!("geom = ST_GeomFromEWKB(${})", k + 1));
-                        } else {
-                            set.push(format!("\"{c}\" = ${}", k + 1));
-                        }
-                    }
-                    let n = cols.len();
-                    let sql = format!(
-                        "UPDATE \"{}\" SET {}, shard_key = ${} WHERE id = ${}",
-                        layer.name(),
-                        set.join(", "),
-                        n + 1,
-                        n + 2
-                    );
-                    let mut q = sqlx::query(&sql);
-                    if layer.geometry() != GeometryKind::None {
-                        q = q.bind(f.geometry.as_ref().map(ewkb).transpose()?);
-                    }
-                    q = q.bind(f.division.as_str().to_owned());
-                    for def in layer.fields() {
-                        q = bind_value(q, def.ty, f.properties.get(def.name));
-                    }
-                    q = q.bind(f.division.shard_key().to_owned()).bind(id.0);
-                    if q.execute(&mut *tx).await?.rows_affected() == 0 {
-                        return Err(StoreError::NotFound { layer: *layer, id });
-                    }
-                    ids.push(id);
-                }
-                Op::Delete(layer, id) => {
-                    let sql = format!("DELETE FROM \"{}\" WHERE id = $1", layer.name());
-                    let r = sqlx::query(&sql).bind(id.0).execute(&mut *tx).await?;
-                    if r.rows_affected() == 0 {
-                        return Err(StoreError::NotFound {
-                            layer: *layer,
-                            id: *id,
-                        });
-                    }
-                    ids.push(*id);
-                }
-            }
-            i += 1;
-        }
+        let mut dropped = BTreeMap::new();
+        Self::apply_in(&mut tx, &ops, &mut ids, &mut dropped).await?;
+        Self::rebuild(&mut tx, dropped).await?;
         tx.commit().await?;
         Ok(ids)
+    }
+
+    async fn apply_stream(
+        &self,
+        mut parts: tokio::sync::mpsc::Receiver<crate::Part>,
+    ) -> Result<Vec<FeatureId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::new();
+        let mut dropped = BTreeMap::new();
+        while let Some(part) = parts.recv().await {
+            match part {
+                crate::Part::Ops(ops) => {
+                    Self::apply_in(&mut tx, &ops, &mut ids, &mut dropped).await?;
+                }
+                crate::Part::Commit => {
+                    Self::rebuild(&mut tx, dropped).await?;
+                    tx.commit().await?;
+                    return Ok(ids);
+                }
+            }
+        }
+        // Dropping the transaction rolls it back.
+        Err(StoreError::Abandoned)
     }
 }
