@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 ROUNDS=${1:-5}
-bash scripts/setup.sh --server >/dev/null
+bash scripts/setup.sh >/dev/null
 cargo build --release -q -p gridgov-cli
 BIN=$ROOT/target/release/gridgov
 

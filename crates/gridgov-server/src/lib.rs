@@ -245,7 +245,7 @@ async fn item(
         .into_response())
 }
 
-/// Serves the router on a listener until Ctrl-C (or SIGTERM).
+/// Serves the router on a listener until Ctrl-C (SIGINT); SIGTERM ends the process as usual.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
