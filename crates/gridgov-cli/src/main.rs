@@ -170,9 +170,16 @@ async fn serve(store: Option<String>, addr: SocketAddr, web_dir: PathBuf) -> Res
 
 async fn load(from: &str, to: &str) -> Result<()> {
     let (src, src_url) = open_store(from, false).await?;
-    let (dst, dst_url) = open_store(to, true).await?;
+    let dst_url: StoreUrl = to.parse()?;
+    // The target is migrated (if PostGIS) and opened while the source is already being read.
+    let dst = async {
+        if let StoreUrl::Postgres(u) = &dst_url {
+            gridgov_store::postgis::migrate(u).await?;
+        }
+        gridgov_store::open(&dst_url).await.map(Arc::from)
+    };
     let bar = progress::spinner("reading");
-    let counts = gridgov_store::copy::copy_all(src.as_ref(), dst.as_ref(), &mut |layer, n| {
+    let counts = gridgov_store::copy::copy_all(Arc::from(src), dst, &mut |layer, n| {
         bar.set_message(format!("read {n} {layer}"));
     })
     .await;

@@ -105,6 +105,9 @@ pub enum StoreError {
         /// The id.
         id: FeatureId,
     },
+    /// A background task of a store operation panicked or was cancelled.
+    #[error("a background task failed: {0}")]
+    Task(String),
 }
 
 /// A filter on a layer's features.
@@ -147,6 +150,14 @@ impl Op {
     pub fn layer(&self) -> Layer {
         match self {
             Op::Insert(l, _) | Op::Update(l, _) | Op::Delete(l, _) => *l,
+        }
+    }
+
+    /// The feature an insert or update writes (`None` for a delete).
+    pub fn feature(&self) -> Option<&Feature> {
+        match self {
+            Op::Insert(_, f) | Op::Update(_, f) => Some(f),
+            Op::Delete(..) => None,
         }
     }
 }

@@ -11,7 +11,10 @@ use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, Value};
 use gridgov_store::gpkg::GpkgStore;
 use gridgov_store::postgis::PgStore;
 use gridgov_store::testing::TempDatabase;
-use gridgov_store::{write, Op, Query, Store, StoreError, WriteError};
+use std::sync::Arc;
+
+use gridgov_store::copy::copy_all;
+use gridgov_store::{write, Op, Part, Query, Store, StoreError, WriteError};
 
 fn code(s: &str) -> DivisionCode {
     s.parse().unwrap()
@@ -321,11 +324,81 @@ async fn suite(store: &dyn Store) {
         .is_err());
 }
 
+/// Households beyond the bulk threshold, so that PostGIS takes its bulk path (keys and
+/// indexes dropped and rebuilt inside the transaction).
+const MANY: i64 = 6_000;
+
+/// A GeoPackage source holding the tree and [`MANY`] households.
+async fn source(dir: &std::path::Path) -> Arc<dyn Store> {
+    let store = GpkgStore::open(&dir.join("source.gpkg")).await.unwrap();
+    write(&store, tree()).await.unwrap();
+    let ops = (0..MANY)
+        .map(|n| {
+            let x = 104.01 + (n % 100) as f64 * 0.004;
+            let y = 26.01 + (n / 100) as f64 * 0.004;
+            household("520526101201", x, y, n)
+        })
+        .collect();
+    write(&store, ops).await.unwrap();
+    Arc::new(store)
+}
+
+/// Whole stores streamed into the store under test: `copy_all` in one transaction, a repeat
+/// that clashes on ids and changes nothing, and a stream abandoned half-way.
+async fn streamed(target: Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let from = source(dir.path()).await;
+    let to = Arc::clone(&target);
+    let counts = copy_all(Arc::clone(&from), async move { Ok(to) }, &mut |_, _| {})
+        .await
+        .unwrap();
+    let households = counts.iter().find(|c| c.0 == Layer::Households).unwrap();
+    assert_eq!(households.1, MANY as usize);
+    assert_eq!(target.counts().await.unwrap(), from.counts().await.unwrap());
+    let q = Query {
+        bbox: Some([104.0, 26.0, 104.02, 26.02]),
+        ..Query::default()
+    };
+    assert_eq!(
+        target.count(Layer::Households, &q).await.unwrap(),
+        from.count(Layer::Households, &q).await.unwrap()
+    );
+    // New features get ids after the copied ones.
+    let fresh = write(&*target, vec![household("520526101201", 104.3, 26.3, 7)])
+        .await
+        .unwrap();
+    assert!(fresh[0].0 > MANY, "{fresh:?}");
+
+    // The same copy again clashes on ids: nothing changes.
+    let before = target.counts().await.unwrap();
+    let to = Arc::clone(&target);
+    let e = copy_all(from, async move { Ok(to) }, &mut |_, _| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    assert_eq!(target.counts().await.unwrap(), before);
+
+    // A stream whose sender stops before committing writes nothing.
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let ops: Vec<Op> = (0..MANY)
+        .map(|n| household("520526102201", 104.6, 26.2, n))
+        .collect();
+    let send = async move {
+        sender.send(Part::Ops(ops)).await.unwrap();
+        drop(sender);
+    };
+    let ((), written) = tokio::join!(send, target.apply_stream(receiver));
+    assert!(matches!(written, Err(StoreError::Abandoned)), "{written:?}");
+    assert_eq!(target.counts().await.unwrap(), before);
+}
+
 #[tokio::test]
 async fn geopackage_conforms() {
     let dir = tempfile::tempdir().unwrap();
     let store = GpkgStore::open(&dir.path().join("t.gpkg")).await.unwrap();
     suite(&store).await;
+    let other = GpkgStore::open(&dir.path().join("s.gpkg")).await.unwrap();
+    streamed(Arc::new(other)).await;
 }
 
 #[tokio::test]
@@ -333,6 +406,29 @@ async fn postgis_conforms() {
     let db = TempDatabase::create("conformance").await.unwrap();
     let store = PgStore::connect(&db.url).await.unwrap();
     suite(&store).await;
+    drop(store);
+    db.drop_now().await.unwrap();
+
+    let db = TempDatabase::create("streamed").await.unwrap();
+    let store = PgStore::connect(&db.url).await.unwrap();
+    let indexes = |store: PgStore| async move {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT indexname::text, indexdef::text FROM pg_indexes \
+             WHERE tablename = 'households' ORDER BY indexname",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        rows
+    };
+    let migrated = indexes(store.clone()).await;
+    assert!(
+        migrated.iter().any(|i| i.0 == "households_pkey"),
+        "{migrated:?}"
+    );
+    streamed(Arc::new(store.clone())).await;
+    // The bulk path put back every key and index it dropped.
+    assert_eq!(indexes(store.clone()).await, migrated);
     drop(store);
     db.drop_now().await.unwrap();
 }

@@ -101,27 +101,32 @@ fn bind_value<'q>(
     }
 }
 
+/// Decodes a row selected as `"fid", columns(layer)` (columns by position: looking them up
+/// by name costs more than the rest of the decoding).
 fn read_row(layer: Layer, row: &SqliteRow) -> Result<Feature, StoreError> {
-    let id: i64 = row.try_get("fid")?;
+    let id: i64 = row.try_get(0)?;
     let corrupt = |reason: String| StoreError::Corrupt { layer, id, reason };
-    let division: String = row.try_get("division_code")?;
-    let division = DivisionCode::from_str(&division).map_err(|e| corrupt(e.to_string()))?;
-    let geometry = if layer.geometry() == GeometryKind::None {
-        None
+    let has_geom = layer.geometry() != GeometryKind::None;
+    let first_field = if has_geom { 3 } else { 2 };
+    let division: &str = row.try_get(first_field - 1)?;
+    let division = DivisionCode::from_str(division).map_err(|e| corrupt(e.to_string()))?;
+    let geometry = if has_geom {
+        let blob: Option<&[u8]> = row.try_get(1)?;
+        blob.map(decode_geometry).transpose()?
     } else {
-        let blob: Option<Vec<u8>> = row.try_get("geom")?;
-        blob.map(|b| decode_geometry(&b)).transpose()?
+        None
     };
     let mut properties = Properties::new();
-    for f in layer.fields() {
+    for (k, f) in layer.fields().iter().enumerate() {
+        let i = first_field + k;
         let v = match f.ty {
-            FieldType::Integer => row.try_get::<Option<i64>, _>(f.name)?.map(Value::Integer),
-            FieldType::Real => row.try_get::<Option<f64>, _>(f.name)?.map(Value::Real),
-            FieldType::Bool => row.try_get::<Option<bool>, _>(f.name)?.map(Value::Bool),
-            FieldType::Text => row.try_get::<Option<String>, _>(f.name)?.map(Value::Text),
+            FieldType::Integer => row.try_get::<Option<i64>, _>(i)?.map(Value::Integer),
+            FieldType::Real => row.try_get::<Option<f64>, _>(i)?.map(Value::Real),
+            FieldType::Bool => row.try_get::<Option<bool>, _>(i)?.map(Value::Bool),
+            FieldType::Text => row.try_get::<Option<String>, _>(i)?.map(Value::Text),
             FieldType::Date | FieldType::DateTime => row
-                .try_get::<Option<String>, _>(f.name)?
-                .map(|s| Value::parse(f.ty, &s).map_err(corrupt))
+                .try_get::<Option<&str>, _>(i)?
+                .map(|s| Value::parse(f.ty, s).map_err(corrupt))
                 .transpose()?,
         };
         if let Some(v) = v {
@@ -155,7 +160,10 @@ impl GpkgStore {
             .filename(path)
             .create_if_missing(true)
             .foreign_keys(false)
-            .busy_timeout(std::time::Duration::from_secs(10));
+            .busy_timeout(std::time::Duration::from_secs(10))
+            // Whole chunks of rows are read at once: let the worker thread run ahead instead
+            // of waking the reader for every 50 rows.
+            .row_buffer_size(1024);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)

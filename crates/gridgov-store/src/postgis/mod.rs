@@ -1,8 +1,8 @@
 //! The PostGIS store: PostgreSQL with PostGIS through sqlx, for real deployments.
 //!
 //! The schema lives in the repository's `migrations/` and is applied by [`migrate`]. Every
-//! table carries `shard_key` (the 9-digit township part of `division_code`) as the first
-//! column of its primary key, so that the schema can be distributed by Citus on it.
+//! table carries `shard_key` (the 9-digit township part of `division_code`) in its primary
+//! key `(id, shard_key)`, so that the schema can be distributed by Citus on it.
 //! Inserts are streamed with `COPY … FROM STDIN` inside the batch's transaction.
 
 use std::collections::{BTreeMap, HashSet};
@@ -19,6 +19,8 @@ use gridgov_model::{
 };
 use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
+
+mod stream;
 
 use crate::sql::{columns, quoted};
 use crate::{Op, Query, Store, StoreError};
@@ -49,12 +51,54 @@ fn ewkb(g: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
         .map_err(|e| StoreError::Geometry(e.to_string()))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
+/// Appends bytes as upper-case hexadecimal (how COPY's text format takes EWKB).
+fn push_hex(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02X}");
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
-    s
+}
+
+/// The COPY statement that loads a layer's table.
+fn copy_statement(layer: Layer) -> String {
+    format!(
+        "COPY \"{}\" (\"id\", \"shard_key\", {}) FROM STDIN",
+        layer.name(),
+        quoted(&columns(layer))
+    )
+}
+
+/// Encodes features with their ids as rows of COPY's text format.
+fn copy_rows<'a>(
+    layer: Layer,
+    rows: impl Iterator<Item = (&'a Feature, &'a FeatureId)>,
+) -> Result<String, StoreError> {
+    let mut buf = String::new();
+    let has_geom = layer.geometry() != GeometryKind::None;
+    for (f, id) in rows {
+        let _ = write!(buf, "{}\t{}", id.0, f.division.shard_key());
+        if has_geom {
+            buf.push('\t');
+            match &f.geometry {
+                Some(g) => push_hex(&ewkb(g)?, &mut buf),
+                None => buf.push_str("\\N"),
+            }
+        }
+        buf.push('\t');
+        buf.push_str(f.division.as_str());
+        for def in layer.fields() {
+            buf.push('\t');
+            match f.properties.get(def.name) {
+                None => buf.push_str("\\N"),
+                Some(Value::Bool(b)) => buf.push(if *b { 't' } else { 'f' }),
+                Some(v) => copy_escape(&v.to_text(), &mut buf),
+            }
+        }
+        buf.push('\n');
+    }
+    Ok(buf)
 }
 
 /// Escapes text for PostgreSQL's COPY text format.
@@ -185,60 +229,51 @@ impl PgStore {
         };
         fresh.reverse();
         let mut ids = Vec::with_capacity(features.len());
-        let mut buf = String::new();
-        let has_geom = layer.geometry() != GeometryKind::None;
         for f in features {
-            let id = match f.id {
-                Some(id) => id.0,
-                None => fresh.pop().ok_or_else(|| {
+            ids.push(match f.id {
+                Some(id) => id,
+                None => FeatureId(fresh.pop().ok_or_else(|| {
                     StoreError::Geometry("id sequence returned too few values".into())
-                })?,
-            };
-            ids.push(FeatureId(id));
-            let _ = write!(buf, "{id}\t{}", f.division.shard_key());
-            if has_geom {
-                buf.push('\t');
-                match &f.geometry {
-                    Some(g) => buf.push_str(&hex(&ewkb(g)?)),
-                    None => buf.push_str("\\N"),
-                }
-            }
-            buf.push('\t');
-            buf.push_str(f.division.as_str());
-            for def in layer.fields() {
-                buf.push('\t');
-                match f.properties.get(def.name) {
-                    None => buf.push_str("\\N"),
-                    Some(Value::Bool(b)) => buf.push(if *b { 't' } else { 'f' }),
-                    Some(v) => copy_escape(&v.to_text(), &mut buf),
-                }
-            }
-            buf.push('\n');
+                })?),
+            });
         }
-        let stmt = format!(
-            "COPY \"{}\" (\"id\", \"shard_key\", {}) FROM STDIN",
-            layer.name(),
-            quoted(&columns(layer))
-        );
-        let mut copy = tx.copy_in_raw(&stmt).await?;
+        let buf = copy_rows(layer, features.iter().copied().zip(&ids))?;
+        let mut copy = tx.copy_in_raw(&copy_statement(layer)).await?;
         copy.send(buf.into_bytes()).await?;
         copy.finish().await?;
         if features.iter().any(|f| f.id.is_some()) {
-            sqlx::query(
-                "SELECT setval(pg_get_serial_sequence($1, 'id'), \
-                 GREATEST((SELECT max(id) FROM public.\"{}\"), 1))"
-                    .replace("{}", layer.name())
-                    .as_str(),
-            )
-            .bind(layer.name())
-            .execute(&mut **tx)
-            .await?;
+            Self::follow_ids(tx, [layer]).await?;
         }
         Ok(ids)
     }
 
+    /// Moves the layers' id sequences past their largest stored ids (after inserts with
+    /// given ids), in one statement.
+    async fn follow_ids(
+        tx: &mut Transaction<'_, Postgres>,
+        layers: impl IntoIterator<Item = Layer>,
+    ) -> Result<(), StoreError> {
+        let calls: Vec<String> = layers
+            .into_iter()
+            .map(|l| {
+                format!(
+                    "setval(pg_get_serial_sequence('{0}', 'id'), \
+                     GREATEST((SELECT max(id) FROM public.\"{0}\"), 1))",
+                    l.name()
+                )
+            })
+            .collect();
+        if !calls.is_empty() {
+            sqlx::query(&format!("SELECT {}", calls.join(", ")))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// For a bulk insert (at least [`BULK_ROWS`] rows, more than the table holds), drops the
-    /// table's secondary indexes inside the transaction and returns their definitions, to be
+    /// table's primary key and secondary indexes inside the transaction and returns the
+    /// statements that bring them back, to be
     /// rebuilt once before the commit: building an index once over sorted data is much faster than
     /// updating it row by row. The table is locked for the rest of the transaction.
     async fn bulk_indexes(
@@ -263,7 +298,24 @@ impl PgStore {
         if f64::from(estimate) >= rows as f64 {
             return Ok(Vec::new());
         }
-        let mut rebuild = Vec::with_capacity(defs.len());
+        let mut rebuild = Vec::with_capacity(defs.len() + 1);
+        // The primary key goes too, and comes back first: a duplicate id fails the batch
+        // when it is added back, before any other index is built.
+        let key: Option<(String, String)> = sqlx::query_as(include_str!("primary_key.sql"))
+            .bind(layer.name())
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some((name, def)) = key {
+            let table = layer.name();
+            sqlx::query(&format!(
+                "ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""
+            ))
+            .execute(&mut **tx)
+            .await?;
+            rebuild.push(format!(
+                "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {def}"
+            ));
+        }
         for (name, def) in defs {
             sqlx::query(&format!("DROP INDEX \"{name}\""))
                 .execute(&mut **tx)
@@ -271,6 +323,23 @@ impl PgStore {
             rebuild.push(def);
         }
         Ok(rebuild)
+    }
+
+    /// Before the first insert of `rows` features into `layer` in this transaction: takes the
+    /// bulk path if it pays ([`Self::bulk_indexes`]), remembering what to rebuild.
+    async fn prepare_bulk(
+        tx: &mut Transaction<'_, Postgres>,
+        dropped: &mut BTreeMap<Layer, Vec<String>>,
+        layer: Layer,
+        rows: usize,
+    ) -> Result<(), StoreError> {
+        if let std::collections::btree_map::Entry::Vacant(e) = dropped.entry(layer) {
+            let defs = Self::bulk_indexes(tx, layer, rows).await?;
+            if !defs.is_empty() {
+                e.insert(defs);
+            }
+        }
+        Ok(())
     }
 
     /// Recreates the indexes that bulk inserts dropped, before the transaction commits.
@@ -303,12 +372,7 @@ impl PgStore {
                         run.push(f);
                         i += 1;
                     }
-                    if !dropped.contains_key(layer) {
-                        let defs = Self::bulk_indexes(&mut *tx, *layer, run.len()).await?;
-                        if !defs.is_empty() {
-                            dropped.insert(*layer, defs);
-                        }
-                    }
+                    Self::prepare_bulk(&mut *tx, dropped, *layer, run.len()).await?;
                     ids.extend(Self::copy_insert(&mut *tx, *layer, &run).await?);
                     continue;
                 }
@@ -465,24 +529,8 @@ impl Store for PgStore {
 
     async fn apply_stream(
         &self,
-        mut parts: tokio::sync::mpsc::Receiver<crate::Part>,
+        parts: tokio::sync::mpsc::Receiver<crate::Part>,
     ) -> Result<Vec<FeatureId>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut ids = Vec::new();
-        let mut dropped = BTreeMap::new();
-        while let Some(part) = parts.recv().await {
-            match part {
-                crate::Part::Ops(ops) => {
-                    Self::apply_in(&mut tx, &ops, &mut ids, &mut dropped).await?;
-                }
-                crate::Part::Commit => {
-                    Self::rebuild(&mut tx, dropped).await?;
-                    tx.commit().await?;
-                    return Ok(ids);
-                }
-            }
-        }
-        // Dropping the transaction rolls it back.
-        Err(StoreError::Abandoned)
+        stream::apply_stream(&self.pool, parts).await
     }
 }
