@@ -19,27 +19,30 @@ trap 'bash scripts/pg.sh stop "$GRIDGOV_PG_DIR"; rm -rf "$WORK"' EXIT
 ADMIN="postgres://postgres@127.0.0.1:$GRIDGOV_PG_PORT/postgres"
 "$BIN" demo --out "$WORK/demo.gpkg" --seed 42 2>/dev/null
 
+# Every round gets databases of its own; none is dropped until the server goes away. (Dropping
+# a database deletes thousands of files, and ext4 then creates new files ever more slowly for
+# a while: round after round, table creation took three times as long, whichever tool ran.)
 fresh_db() {
-    psql -q "$ADMIN" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null 2>&1
+    psql -q "$ADMIN" -c "CREATE DATABASE $1" >/dev/null
     psql -q "postgres://postgres@127.0.0.1:$GRIDGOV_PG_PORT/$1" -c "CREATE EXTENSION postgis" >/dev/null
 }
 now() { date +%s.%N; }
 
 declare -a G O
 for ((i = 0; i < ROUNDS; i++)); do
-    fresh_db bench_g
-    fresh_db bench_o
+    fresh_db "bench_g$i"
+    fresh_db "bench_o$i"
     run_g() {
         local t0 t1
         t0=$(now)
-        "$BIN" load --from "$WORK/demo.gpkg" --to "postgres://postgres@127.0.0.1:$GRIDGOV_PG_PORT/bench_g" 2>/dev/null
+        "$BIN" load --from "$WORK/demo.gpkg" --to "postgres://postgres@127.0.0.1:$GRIDGOV_PG_PORT/bench_g$i" 2>/dev/null
         t1=$(now)
         G+=("$(awk "BEGIN {print $t1 - $t0}")")
     }
     run_o() {
         local t0 t1
         t0=$(now)
-        PG_USE_COPY=YES ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$GRIDGOV_PG_PORT user=postgres dbname=bench_o" "$WORK/demo.gpkg"
+        PG_USE_COPY=YES ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$GRIDGOV_PG_PORT user=postgres dbname=bench_o$i" "$WORK/demo.gpkg"
         t1=$(now)
         O+=("$(awk "BEGIN {print $t1 - $t0}")")
     }
@@ -49,7 +52,7 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mg=$(median "${G[@]}")
 mo=$(median "${O[@]}")
-features=$(psql -tA "postgres://postgres@127.0.0.1:$GRIDGOV_PG_PORT/bench_g" -c \
+features=$(psql -tA "postgres://postgres@127.0.0.1:$GRIDGOV_PG_PORT/bench_g0" -c \
   "SELECT sum(n) FROM (SELECT count(*) n FROM households UNION ALL SELECT count(*) FROM disputes UNION ALL SELECT count(*) FROM persons) s")
 echo "rounds: $ROUNDS (gridgov: ${G[*]}; ogr2ogr: ${O[*]})"
 echo "gridgov load   median ${mg}s"

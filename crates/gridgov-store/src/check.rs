@@ -82,7 +82,37 @@ impl Checker {
         ops: &mut [Op],
         offset: usize,
     ) -> Result<Vec<Rejection>, StoreError> {
-        let mut rejected = check_part(store, ops, &mut self.divisions, &mut self.batch_ids).await?;
+        self.check_part(store, ops, offset, None).await
+    }
+
+    /// Like [`Checker::check`], for a part whose features were already put through
+    /// [`validate`] (on another task, while the target was not yet open): `validated[i]` is
+    /// the outcome for `ops[i]`.
+    pub async fn check_validated(
+        &mut self,
+        store: &dyn Store,
+        ops: &mut [Op],
+        offset: usize,
+        validated: Vec<Result<(), ValidationError>>,
+    ) -> Result<Vec<Rejection>, StoreError> {
+        self.check_part(store, ops, offset, Some(validated)).await
+    }
+
+    async fn check_part(
+        &mut self,
+        store: &dyn Store,
+        ops: &mut [Op],
+        offset: usize,
+        validated: Option<Vec<Result<(), ValidationError>>>,
+    ) -> Result<Vec<Rejection>, StoreError> {
+        let mut rejected = check_part(
+            store,
+            ops,
+            validated,
+            &mut self.divisions,
+            &mut self.batch_ids,
+        )
+        .await?;
         for r in &mut rejected {
             r.index += offset;
         }
@@ -93,6 +123,7 @@ impl Checker {
 async fn check_part(
     store: &dyn Store,
     ops: &mut [Op],
+    mut validated: Option<Vec<Result<(), ValidationError>>>,
     divisions: &mut HashMap<DivisionCode, Option<(MultiPolygon<f64>, String)>>,
     batch_ids: &mut BTreeMap<Layer, HashSet<i64>>,
 ) -> Result<Vec<Rejection>, StoreError> {
@@ -103,7 +134,11 @@ async fn check_part(
             Op::Insert(l, f) | Op::Update(l, f) => (*l, f),
             Op::Delete(..) => continue,
         };
-        if let Err(error) = validate(layer, feature) {
+        let outcome = match validated.as_mut().and_then(|v| v.get_mut(index)) {
+            Some(done) => std::mem::replace(done, Ok(())),
+            None => validate(layer, feature),
+        };
+        if let Err(error) = outcome {
             rejected.insert(
                 index,
                 Rejection {

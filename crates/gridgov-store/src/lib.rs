@@ -130,6 +130,9 @@ pub struct Query {
 pub enum Part {
     /// The next checked changes.
     Ops(Vec<Op>),
+    /// A run of parts ended (a layer was sent whole): what was sent may be stored now
+    /// rather than held open for more of the same kind.
+    Flush,
     /// Every part has been sent and checked: commit.
     Commit,
 }
@@ -228,6 +231,7 @@ pub trait Store: Send + Sync {
         while let Some(part) = parts.recv().await {
             match part {
                 Part::Ops(mut more) => ops.append(&mut more),
+                Part::Flush => {}
                 Part::Commit => return self.apply_unchecked(ops).await,
             }
         }

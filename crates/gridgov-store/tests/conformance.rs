@@ -345,7 +345,7 @@ async fn source(dir: &std::path::Path) -> Arc<dyn Store> {
 
 /// Whole stores streamed into the store under test: `copy_all` in one transaction, a repeat
 /// that clashes on ids and changes nothing, and a stream abandoned half-way.
-async fn streamed(target: Arc<dyn Store>) {
+async fn streamed(target: Arc<dyn Store>, empty: Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
     let from = source(dir.path()).await;
     let to = Arc::clone(&target);
@@ -390,6 +390,36 @@ async fn streamed(target: Arc<dyn Store>) {
     let ((), written) = tokio::join!(send, target.apply_stream(receiver));
     assert!(matches!(written, Err(StoreError::Abandoned)), "{written:?}");
     assert_eq!(target.counts().await.unwrap(), before);
+
+    // A source holding features that break the rules (stored past the checks): the copy
+    // into an empty store names each of them and writes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = source(dir.path()).await;
+    let Op::Insert(_, mut negative) = household("520526101201", 104.2, 26.2, 1) else {
+        unreachable!()
+    };
+    negative
+        .properties
+        .insert("size".into(), Value::Integer(-3));
+    let outside = household("520526101201", 104.7, 26.2, 2);
+    bad.apply_unchecked(vec![Op::Insert(Layer::Households, negative), outside])
+        .await
+        .unwrap();
+    let to = Arc::clone(&empty);
+    let e = copy_all(bad, async move { Ok(to) }, &mut |_, _| {})
+        .await
+        .unwrap_err();
+    let WriteError::Invalid(rejected) = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert!(rejected[0].to_string().contains("size"), "{}", rejected[0]);
+    assert!(
+        rejected[1].to_string().contains("outside"),
+        "{}",
+        rejected[1]
+    );
+    assert_eq!(total(empty.as_ref()).await, 0);
 }
 
 #[tokio::test]
@@ -398,7 +428,8 @@ async fn geopackage_conforms() {
     let store = GpkgStore::open(&dir.path().join("t.gpkg")).await.unwrap();
     suite(&store).await;
     let other = GpkgStore::open(&dir.path().join("s.gpkg")).await.unwrap();
-    streamed(Arc::new(other)).await;
+    let empty = GpkgStore::open(&dir.path().join("e.gpkg")).await.unwrap();
+    streamed(Arc::new(other), Arc::new(empty)).await;
 }
 
 #[tokio::test]
@@ -426,7 +457,10 @@ async fn postgis_conforms() {
         migrated.iter().any(|i| i.0 == "households_pkey"),
         "{migrated:?}"
     );
-    streamed(Arc::new(store.clone())).await;
+    let other = TempDatabase::create("empty").await.unwrap();
+    let empty = PgStore::connect(&other.url).await.unwrap();
+    streamed(Arc::new(store.clone()), Arc::new(empty)).await;
+    other.drop_now().await.unwrap();
     // The bulk path put back every key and index it dropped.
     assert_eq!(indexes(store.clone()).await, migrated);
     drop(store);

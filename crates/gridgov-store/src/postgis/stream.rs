@@ -27,6 +27,8 @@ enum Encoded {
     },
     /// Changes that take the general path (updates, deletes, inserts without ids).
     Ops(Vec<Op>),
+    /// The end of a run: finish the open COPY.
+    Flush,
     /// Commit.
     Commit,
 }
@@ -58,6 +60,7 @@ fn encode(part: Part) -> Result<Encoded, StoreError> {
             }
             _ => Ok(Encoded::Ops(ops)),
         },
+        Part::Flush => Ok(Encoded::Flush),
         Part::Commit => Ok(Encoded::Commit),
     }
 }
@@ -107,6 +110,7 @@ async fn write(
                 PgStore::apply_in(&mut tx, &ops, &mut ids, &mut dropped).await?;
                 part = next(encoded).await?;
             }
+            Encoded::Flush => part = next(encoded).await?,
             Encoded::Rows {
                 layer,
                 ids: first,
@@ -138,12 +142,15 @@ async fn write(
                     }
                 };
                 copy.finish().await?;
+                tracing::debug!(%layer, "copy: stored");
                 copied.insert(layer);
             }
             Encoded::Commit => {
                 PgStore::rebuild(&mut tx, dropped).await?;
+                tracing::debug!("copy: keys and indexes rebuilt");
                 PgStore::follow_ids(&mut tx, copied).await?;
                 tx.commit().await?;
+                tracing::debug!("copy: committed");
                 return Ok(ids);
             }
         }
