@@ -9,14 +9,17 @@
 -- repeated here as constraints (codes nested in their division, vocabularies, dates in order);
 -- the model checks the rest (ID-card checksums, containment, references) before any write.
 -- Twelve-digit codes are checked with length() and ltrim() rather than a regular expression,
--- which would cost more than all the other checks of a bulk COPY together.
+-- which would cost more than all the other checks of a bulk COPY together. For the same
+-- reason the database checks only that coordinates lie in range (NaN fails too); OGC validity
+-- is the model's check before every write, since ST_IsValid hands each geometry to GEOS and
+-- cost more than the rest of a COPY of polygons.
 
 CREATE EXTENSION IF NOT EXISTS postgis;
 
 CREATE TABLE counties (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(MultiPolygon, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(MultiPolygon, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   code text NOT NULL,
   name text NOT NULL,
@@ -32,7 +35,7 @@ CREATE INDEX counties_division_idx ON counties (division_code text_pattern_ops);
 CREATE TABLE townships (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(MultiPolygon, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(MultiPolygon, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   code text NOT NULL,
   name text NOT NULL,
@@ -49,7 +52,7 @@ CREATE INDEX townships_division_idx ON townships (division_code text_pattern_ops
 CREATE TABLE villages (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(MultiPolygon, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(MultiPolygon, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   code text NOT NULL,
   name text NOT NULL,
@@ -66,7 +69,7 @@ CREATE INDEX villages_division_idx ON villages (division_code text_pattern_ops);
 CREATE TABLE villager_groups (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(MultiPolygon, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(MultiPolygon, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   code text NOT NULL,
   name text NOT NULL,
@@ -99,7 +102,7 @@ CREATE INDEX grid_plans_division_idx ON grid_plans (division_code text_pattern_o
 CREATE TABLE grids (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Polygon, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Polygon, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   code text NOT NULL,
   name text NOT NULL,
@@ -119,7 +122,7 @@ CREATE INDEX grids_division_idx ON grids (division_code text_pattern_ops);
 CREATE TABLE households (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Point, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Point, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   address text NOT NULL,
   size bigint CHECK (size > 0),
@@ -149,7 +152,7 @@ CREATE INDEX persons_division_idx ON persons (division_code text_pattern_ops);
 CREATE TABLE transfer_stations (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Point, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Point, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   name text NOT NULL,
   capacity_t double precision NOT NULL CHECK (capacity_t > 0),
@@ -163,7 +166,7 @@ CREATE INDEX transfer_stations_division_idx ON transfer_stations (division_code 
 CREATE TABLE incinerators (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Point, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Point, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   name text NOT NULL,
   capacity_t double precision NOT NULL CHECK (capacity_t > 0),
@@ -177,7 +180,7 @@ CREATE INDEX incinerators_division_idx ON incinerators (division_code text_patte
 CREATE TABLE collection_points (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Point, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Point, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   name text,
   kind text NOT NULL CHECK (kind IN ('bin_group', 'garbage_pool')),
@@ -221,7 +224,7 @@ CREATE INDEX cleaners_division_idx ON cleaners (division_code text_pattern_ops);
 CREATE TABLE roads (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(LineString, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(LineString, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   name text,
   class text NOT NULL CHECK (class IN ('trunk', 'primary', 'secondary', 'village', 'lane', 'track', 'path')),
@@ -237,7 +240,7 @@ CREATE INDEX roads_division_idx ON roads (division_code text_pattern_ops);
 CREATE TABLE water (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Geometry, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Geometry, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   name text,
   kind text NOT NULL CHECK (kind IN ('river', 'stream', 'canal', 'lake', 'reservoir', 'pond')),
@@ -251,7 +254,7 @@ CREATE INDEX water_division_idx ON water (division_code text_pattern_ops);
 CREATE TABLE land_use (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Polygon, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Polygon, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   kind text NOT NULL CHECK (kind IN ('farmland', 'forest', 'built_up', 'grassland', 'orchard')),
   PRIMARY KEY (id, shard_key),
@@ -264,7 +267,7 @@ CREATE INDEX land_use_division_idx ON land_use (division_code text_pattern_ops);
 CREATE TABLE rental_houses (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Point, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Point, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   address text NOT NULL,
   landlord_id bigint NOT NULL,
@@ -295,7 +298,7 @@ CREATE INDEX tenancies_division_idx ON tenancies (division_code text_pattern_ops
 CREATE TABLE supervised_persons (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Polygon, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Polygon, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   person_id bigint NOT NULL,
   category text NOT NULL CHECK (category IN ('community_correction', 'released_prisoner', 'drug_rehabilitation', 'left_behind_child')),
@@ -314,7 +317,7 @@ CREATE INDEX supervised_persons_division_idx ON supervised_persons (division_cod
 CREATE TABLE position_reports (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Point, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Point, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   supervised_person_id bigint NOT NULL,
   reported_at timestamptz NOT NULL,
@@ -328,7 +331,7 @@ CREATE INDEX position_reports_division_idx ON position_reports (division_code te
 CREATE TABLE disputes (
   id bigserial NOT NULL,
   shard_key text NOT NULL,
-  geom geometry(Point, 4326) NOT NULL CHECK (ST_IsValid(geom)),
+  geom geometry(Point, 4326) NOT NULL CHECK (ST_XMin(geom) >= -180 AND ST_XMax(geom) <= 180 AND ST_YMin(geom) >= -90 AND ST_YMax(geom) <= 90),
   division_code text NOT NULL CHECK (length(division_code) = 12 AND ltrim(division_code, '0123456789') = ''),
   category text NOT NULL CHECK (category IN ('land_acquisition', 'medical', 'forest_rights', 'traffic_accident', 'labour', 'consumer', 'environment', 'land_contracting', 'rural_instability', 'wage_arrears', 'mass_finance', 'real_estate', 'illegal_land_use', 'other')),
   channel text NOT NULL CHECK (channel IN ('people', 'administrative', 'judicial', 'petition')),

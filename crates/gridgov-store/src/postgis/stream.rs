@@ -71,7 +71,7 @@ pub(super) async fn apply_stream(
     pool: &PgPool,
     mut parts: mpsc::Receiver<Part>,
 ) -> Result<Vec<FeatureId>, StoreError> {
-    let (sender, mut encoded) = mpsc::channel(2);
+    let (sender, mut encoded) = mpsc::channel(8);
     let encoder = tokio::spawn(async move {
         while let Some(part) = parts.recv().await {
             let e = encode(part);
@@ -144,6 +144,14 @@ async fn write(
                 copy.finish().await?;
                 tracing::debug!(%layer, "copy: stored");
                 copied.insert(layer);
+                if matches!(part, Some(Encoded::Flush)) {
+                    // The layer is whole: build what the bulk path dropped now, while the
+                    // next layers are still being read and checked.
+                    if let Some(defs) = dropped.remove(&layer) {
+                        PgStore::rebuild(&mut tx, BTreeMap::from([(layer, defs)])).await?;
+                        tracing::debug!(%layer, "copy: keys and indexes rebuilt");
+                    }
+                }
             }
             Encoded::Commit => {
                 PgStore::rebuild(&mut tx, dropped).await?;
