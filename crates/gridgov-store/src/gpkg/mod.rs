@@ -190,7 +190,39 @@ impl GpkgStore {
         Ok(store)
     }
 
+    /// Whether the file already is a gridgov GeoPackage with every layer (then opening it
+    /// writes nothing: a read-only file opens, and reading creates no journal file).
+    async fn complete(&self) -> Result<bool, StoreError> {
+        let app: i64 = sqlx::query_scalar("PRAGMA application_id")
+            .fetch_one(&self.pool)
+            .await?;
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&self.pool)
+            .await?;
+        if app != APPLICATION_ID || version != USER_VERSION {
+            return Ok(false);
+        }
+        let has_contents: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' \
+             AND name = 'gpkg_contents')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if !has_contents {
+            return Ok(false);
+        }
+        let existing: HashSet<String> = sqlx::query_scalar("SELECT table_name FROM gpkg_contents")
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(Layer::ALL.iter().all(|l| existing.contains(l.name())))
+    }
+
     async fn init(&self) -> Result<(), StoreError> {
+        if self.complete().await? {
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
         sqlx::raw_sql(&format!(
             "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {USER_VERSION};"

@@ -38,7 +38,7 @@ pub async fn migrate(url: &str) -> Result<(), StoreError> {
 
 /// Insert runs of at least this many rows into a table holding fewer rebuild its indexes
 /// once instead of updating them row by row.
-pub const BULK_ROWS: usize = 1_000;
+pub const BULK_ROWS: usize = 5_000;
 
 /// A PostGIS database opened as a store.
 #[derive(Debug, Clone)]
