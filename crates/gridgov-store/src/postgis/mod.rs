@@ -93,6 +93,10 @@ fn copy_rows<'a>(
             match f.properties.get(def.name) {
                 None => buf.push_str("\\N"),
                 Some(Value::Bool(b)) => buf.push(if *b { 't' } else { 'f' }),
+                Some(Value::Text(t)) => copy_escape(t, &mut buf),
+                Some(Value::Integer(i)) => {
+                    let _ = write!(buf, "{i}");
+                }
                 Some(v) => copy_escape(&v.to_text(), &mut buf),
             }
         }
@@ -103,6 +107,10 @@ fn copy_rows<'a>(
 
 /// Escapes text for PostgreSQL's COPY text format.
 fn copy_escape(s: &str, out: &mut String) {
+    if !s.contains(['\\', '\t', '\n', '\r']) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -532,5 +540,27 @@ impl Store for PgStore {
         parts: tokio::sync::mpsc::Receiver<crate::Part>,
     ) -> Result<Vec<FeatureId>, StoreError> {
         stream::apply_stream(&self.pool, parts).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_only_what_copy_reads_specially() {
+        let mut out = String::new();
+        copy_escape("威宁县 草海镇 1号", &mut out);
+        assert_eq!(out, "威宁县 草海镇 1号");
+        out.clear();
+        copy_escape("a\tb\\c\nd\re", &mut out);
+        assert_eq!(out, "a\\tb\\\\c\\nd\\re");
+    }
+
+    #[test]
+    fn hex_is_upper_case_and_two_digits_a_byte() {
+        let mut out = String::new();
+        push_hex(&[0x00, 0x0f, 0xa5, 0xff], &mut out);
+        assert_eq!(out, "000FA5FF");
     }
 }
