@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use gridgov_store::postgis::PgStore;
 use gridgov_store::{Store, StoreUrl};
 
 /// The allocator: mimalloc. Loading and serving hand many small allocations from one thread to
@@ -179,10 +180,11 @@ async fn load(from: &str, to: &str) -> Result<()> {
     let dst_url: StoreUrl = to.parse()?;
     // The target is migrated (if PostGIS) and opened while the source is already being read.
     let dst = async {
-        if let StoreUrl::Postgres(u) = &dst_url {
-            gridgov_store::postgis::migrate(u).await?;
-        }
-        gridgov_store::open(&dst_url).await.map(Arc::from)
+        let store: Arc<dyn Store> = match &dst_url {
+            StoreUrl::Postgres(u) => Arc::new(PgStore::connect_migrated(u).await?),
+            other => Arc::from(gridgov_store::open(other).await?),
+        };
+        Ok(store)
     };
     let bar = progress::spinner("reading");
     let counts = gridgov_store::copy::copy_all(Arc::from(src), dst, &mut |layer, n| {

@@ -211,6 +211,14 @@ impl PgStore {
         Ok(Self { pool })
     }
 
+    /// Connects, applies every pending migration and opens the store, on one connection pool:
+    /// the connection that migrated (its catalog caches warm) goes on to serve the store.
+    pub async fn connect_migrated(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
     /// The connection pool (for tests and tools that need plain SQL).
     pub fn pool(&self) -> &PgPool {
         &self.pool
