@@ -182,7 +182,7 @@ async fn load(from: &str, to: &str) -> Result<()> {
     let dst = async {
         let store: Arc<dyn Store> = match &dst_url {
             StoreUrl::Postgres(u) => Arc::new(PgStore::connect_migrated(u).await?),
-            other => Arc::from(gridgov_store::open(other).await?),
+            other @ StoreUrl::GeoPackage(_) => Arc::from(gridgov_store::open(other).await?),
         };
         Ok(store)
     };
