@@ -8,11 +8,13 @@
 //! - [`layer`]: every layer and its schema (geometry type, typed fields, rules).
 //! - [`feature`]: a stored feature and its typed values.
 //! - [`geometry`]: geometry checks and GeoJSON encoding.
+//! - [`crs`]: WGS84 / CGCS2000, GCJ-02 and BD-09, both ways.
 //! - [`validate`]: validation against the schema and the administrative tree.
 //!
 //! No I/O and no async here: stores, importers and the server build on these types.
 
 pub mod code;
+pub mod crs;
 pub mod feature;
 pub mod geometry;
 pub mod idcard;
@@ -25,3 +27,4 @@ pub use feature::{Dataset, Feature, FeatureId, Properties, Value};
 pub use idcard::IdCardNumber;
 pub use layer::{FieldDef, FieldType, GeometryKind, Layer, Rule, UnknownLayer};
 pub use validate::{check_containment, validate, ValidationError};
+pub use vocab::Crs;

@@ -289,6 +289,20 @@ impl DisputeStatus {
     }
 }
 
+vocabulary!(
+    /// The coordinate system a point arrives in. CGCS2000 (国家2000坐标系) differs from WGS84 by
+    /// centimetres and is taken as WGS84; GCJ-02 and BD-09 are the offset systems of Chinese
+    /// web maps (see [`crate::crs`]).
+    Crs, "coordinate system", {
+        /// WGS84 (or CGCS2000): what GPS receivers give and gridgov stores.
+        Wgs84 = "wgs84", "WGS84坐标";
+        /// GCJ-02, the national offset system of Gaode (Amap), Tencent and most Chinese apps.
+        Gcj02 = "gcj02", "火星坐标";
+        /// BD-09, Baidu Maps' system, a further offset of GCJ-02.
+        Bd09 = "bd09", "百度坐标";
+    }
+);
+
 /// The glossary: every vocabulary with its tokens and Chinese terms, for the UI and documents.
 pub fn glossary() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     macro_rules! entry {
@@ -310,7 +324,8 @@ pub fn glossary() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         DisputeCategory,
         DisputeChannel,
         DisputeLevel,
-        DisputeStatus
+        DisputeStatus,
+        Crs
     )
 }
 
