@@ -659,3 +659,96 @@ async fn server_answers_over_http() {
     let _ = child.wait();
     result.unwrap();
 }
+
+/// `gridgov lookup`'s answer lines, by label.
+fn lookup_lines(args: &[&str]) -> BTreeMap<String, String> {
+    let out = gridgov(args);
+    assert!(
+        out.status.success(),
+        "gridgov {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once("  "))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn lookup_names_the_grid_that_holds_a_household() {
+    use geo::{Contains, Geometry};
+    use gridgov_model::crs;
+    use gridgov_store::{gpkg::GpkgStore, Query, Store};
+
+    let store = GpkgStore::open(demo()).await.unwrap();
+    let q = Query {
+        limit: Some(3),
+        ..Query::default()
+    };
+    let households = store.query(Layer::Households, &q).await.unwrap();
+    let grids = store.query(Layer::Grids, &Query::default()).await.unwrap();
+    for h in &households {
+        let Some(Geometry::Point(p)) = &h.geometry else {
+            panic!("a household without a point")
+        };
+        // The grid whose polygon holds the household, found here by brute force.
+        let holder = grids
+            .iter()
+            .find(|g| g.geometry.as_ref().is_some_and(|geom| geom.contains(p)))
+            .unwrap();
+        let code = holder.text("code").unwrap();
+        let (lon, lat) = (p.x().to_string(), p.y().to_string());
+        let found = lookup_lines(&["lookup", "--store", s(demo()), "--lon", &lon, "--lat", &lat]);
+        assert!(found["grid"].contains(code), "{found:?} should name {code}");
+        assert!(found["village"].contains(&code[..12]), "{found:?}");
+        assert!(found["transfer station"].ends_with(" m"), "{found:?}");
+        // The same place as a phone map app gives it (GCJ-02): the same grid.
+        let g = crs::wgs84_to_gcj02(p.0);
+        let (glon, glat) = (g.x.to_string(), g.y.to_string());
+        let args = [
+            "lookup",
+            "--store",
+            s(demo()),
+            "--crs",
+            "gcj02",
+            "--lon",
+            &glon,
+            "--lat",
+            &glat,
+        ];
+        assert_eq!(lookup_lines(&args)["grid"], found["grid"]);
+    }
+    let e = fails(&[
+        "lookup",
+        "--store",
+        s(demo()),
+        "--lon",
+        "116.4",
+        "--lat",
+        "39.9",
+    ]);
+    assert!(e.contains("outside the county"), "{e}");
+    let e = fails(&[
+        "lookup",
+        "--store",
+        s(demo()),
+        "--lon",
+        "104.3",
+        "--lat",
+        "26.9",
+        "--crs",
+        "gcj-02",
+    ]);
+    assert!(e.contains("--crs") && e.contains("gcj02"), "{e}");
+    let e = fails(&[
+        "lookup",
+        "--store",
+        s(demo()),
+        "--lon",
+        "26.9",
+        "--lat",
+        "104.3",
+    ]);
+    assert!(e.contains("--lat 104.3"), "{e}");
+}

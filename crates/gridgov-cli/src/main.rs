@@ -1,6 +1,7 @@
 //! `gridgov`: the command-line program (server, demo data, import, export, database tools).
 
 mod data;
+mod lookup;
 mod progress;
 
 use std::net::SocketAddr;
@@ -59,6 +60,8 @@ enum Command {
     ImportOsm(data::ImportOsmArgs),
     /// Export a layer to GeoPackage, GeoJSON or CSV.
     Export(data::ExportArgs),
+    /// Which township, village, group and grid hold a point; the nearest stations.
+    Lookup(lookup::LookupArgs),
     /// Create or upgrade the PostGIS schema.
     Migrate {
         /// The postgres:// URL.
@@ -213,6 +216,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => data::import(args).await,
         Command::ImportOsm(args) => data::import_osm(args).await,
         Command::Export(args) => data::export(args).await,
+        Command::Lookup(args) => lookup::lookup(args).await,
         Command::Migrate { store } => {
             let StoreUrl::Postgres(u) = store.parse()? else {
                 bail!("migrate takes a postgres:// URL; a GeoPackage is set up when it is opened");
