@@ -165,6 +165,15 @@ impl Op {
     }
 }
 
+/// The id an update names: both backends refuse an update without one.
+pub(crate) fn update_id(layer: Layer, f: &Feature) -> Result<FeatureId, StoreError> {
+    f.id.ok_or(StoreError::Corrupt {
+        layer,
+        id: 0,
+        reason: "an update needs the feature's id".into(),
+    })
+}
+
 /// One rejected feature of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {

@@ -443,11 +443,7 @@ impl Store for GpkgStore {
             match op {
                 Op::Insert(layer, f) => ids.push(Self::insert(&mut tx, *layer, f).await?),
                 Op::Update(layer, f) => {
-                    let id = f.id.ok_or(StoreError::Corrupt {
-                        layer: *layer,
-                        id: 0,
-                        reason: "an update needs the feature's id".into(),
-                    })?;
+                    let id = crate::update_id(*layer, f)?;
                     let cols = columns(*layer);
                     let set = cols
                         .iter()

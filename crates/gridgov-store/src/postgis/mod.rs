@@ -393,11 +393,7 @@ impl PgStore {
                     continue;
                 }
                 Op::Update(layer, f) => {
-                    let id = f.id.ok_or(StoreError::Corrupt {
-                        layer: *layer,
-                        id: 0,
-                        reason: "an update needs the feature's id".into(),
-                    })?;
+                    let id = crate::update_id(*layer, f)?;
                     let cols = columns(*layer);
                     let mut set = Vec::new();
                     for (k, c) in cols.iter().enumerate() {
