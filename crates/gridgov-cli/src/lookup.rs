@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use gridgov_index::{CountyIndex, Nearest};
-use gridgov_model::{Crs, Feature, Layer};
+use gridgov_index::{CountyIndex, Nearest, LOOKUP_LAYERS};
+use gridgov_model::{Crs, Feature};
 use gridgov_store::{Query, Store};
 
 use crate::{open_store, DEFAULT_STORE};
@@ -29,22 +29,10 @@ pub struct LookupArgs {
     store: String,
 }
 
-/// The layers a lookup needs.
-const LAYERS: [Layer; 8] = [
-    Layer::Counties,
-    Layer::Townships,
-    Layer::Villages,
-    Layer::VillagerGroups,
-    Layer::GridPlans,
-    Layer::Grids,
-    Layer::TransferStations,
-    Layer::CollectionPoints,
-];
-
 /// Reads the layers a lookup needs and indexes them.
 pub async fn county_index(store: &dyn Store) -> Result<CountyIndex> {
     let mut layers = BTreeMap::new();
-    for layer in LAYERS {
+    for layer in LOOKUP_LAYERS {
         let features = store
             .query(layer, &Query::default())
             .await

@@ -1,11 +1,13 @@
 //! A county's divisions, grids and stations, and the lookup of one point.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
-use geo::Coord;
-use gridgov_model::{crs, Crs, Feature, Layer};
+use geo::{BoundingRect, Coord};
+use gridgov_model::{crs, Crs, Feature, FeatureId, GeometryKind, Layer};
+use h3o::Resolution;
 
-use crate::{PointIndex, PolygonIndex};
+use crate::cells;
+use crate::layer::{Frame, LayerIndex};
 
 /// What a grid worker asks about a point: the divisions and grid that hold it and the
 /// nearest stations.
@@ -37,69 +39,162 @@ pub struct Nearest<'a> {
 }
 
 /// The nearest feature of an index, if it has any.
-fn nearest(index: &PointIndex, point: Coord<f64>) -> Option<Nearest<'_>> {
-    index
-        .nearest(point, 1)
-        .first()
-        .map(|&(feature, metres)| Nearest { feature, metres })
+fn nearest(index: Option<&LayerIndex>, point: Coord<f64>) -> Option<Nearest<'_>> {
+    index?.nearest(point, 1).first().map(|n| Nearest {
+        feature: n.feature,
+        metres: n.metres,
+    })
 }
 
-/// The indexes behind a county's lookups.
+/// The layers a lookup reads.
+pub const LOOKUP_LAYERS: [Layer; 8] = [
+    Layer::Counties,
+    Layer::Townships,
+    Layer::Villages,
+    Layer::VillagerGroups,
+    Layer::GridPlans,
+    Layer::Grids,
+    Layer::TransferStations,
+    Layer::CollectionPoints,
+];
+
+/// Every spatial layer of a county in a [`LayerIndex`], and which grid plans are in force.
 #[derive(Debug)]
 pub struct CountyIndex {
-    /// The county polygon(s): a point outside all of them is outside the county.
-    pub counties: PolygonIndex,
-    /// Townships.
-    pub townships: PolygonIndex,
-    /// Villages and communities.
-    pub villages: PolygonIndex,
-    /// Villager groups.
-    pub groups: PolygonIndex,
-    /// Grids of the effective plans only (drafts and superseded plans are not answers).
-    pub grids: PolygonIndex,
-    /// Village transfer stations.
-    pub transfer_stations: PointIndex,
-    /// Collection points.
-    pub collection_points: PointIndex,
+    frame: Frame,
+    resolution: Resolution,
+    layers: BTreeMap<Layer, LayerIndex>,
+    /// Grid plans by id: whether each is the effective one.
+    plans: HashMap<i64, bool>,
+}
+
+/// The latitude to centre the index's plane on: the county's, else any feature's.
+fn reference_latitude(layers: &BTreeMap<Layer, Vec<Feature>>) -> f64 {
+    let of = |f: &Feature| {
+        f.geometry
+            .as_ref()
+            .and_then(BoundingRect::bounding_rect)
+            .map(|r| r.center().y)
+    };
+    layers
+        .get(&Layer::Counties)
+        .and_then(|c| c.iter().find_map(of))
+        .or_else(|| layers.values().flatten().find_map(of))
+        .unwrap_or(0.0)
+}
+
+fn is_effective(plan: &Feature) -> bool {
+    plan.text("status") == Some("effective")
 }
 
 impl CountyIndex {
-    /// Builds the indexes from a county's layers (as a store or the demo hands them over).
-    pub fn new(mut layers: BTreeMap<Layer, Vec<Feature>>) -> Self {
-        let mut take = |l: Layer| layers.remove(&l).unwrap_or_default();
-        let effective: HashSet<i64> = take(Layer::GridPlans)
-            .iter()
-            .filter(|p| p.text("status") == Some("effective"))
-            .filter_map(|p| p.id.map(|id| id.0))
-            .collect();
-        let grids = take(Layer::Grids).into_iter().filter(|g| {
-            g.get("plan_id")
-                .and_then(gridgov_model::Value::as_i64)
-                .is_some_and(|p| effective.contains(&p))
-        });
-        Self {
-            counties: PolygonIndex::new(take(Layer::Counties)),
-            townships: PolygonIndex::new(take(Layer::Townships)),
-            villages: PolygonIndex::new(take(Layer::Villages)),
-            groups: PolygonIndex::new(take(Layer::VillagerGroups)),
-            grids: PolygonIndex::new(grids),
-            transfer_stations: PointIndex::new(take(Layer::TransferStations)),
-            collection_points: PointIndex::new(take(Layer::CollectionPoints)),
+    /// Indexes a county's layers (as a store or the demo hands them over), with H3 cells at
+    /// the default resolution. Attribute tables are not indexed, except grid plans, whose
+    /// status decides which grids lookups answer with.
+    pub fn new(layers: BTreeMap<Layer, Vec<Feature>>) -> Self {
+        Self::with_resolution(layers, cells::DEFAULT_RESOLUTION)
+    }
+
+    /// Like [`CountyIndex::new`], with H3 cells at `resolution`.
+    pub fn with_resolution(layers: BTreeMap<Layer, Vec<Feature>>, resolution: Resolution) -> Self {
+        let frame = Frame::at_latitude(reference_latitude(&layers));
+        let mut index = Self {
+            frame,
+            resolution,
+            layers: BTreeMap::new(),
+            plans: HashMap::new(),
+        };
+        for (layer, features) in layers {
+            index.replace_layer(layer, features);
         }
+        index
+    }
+
+    /// The index of a spatial layer (`None` for attribute tables and layers never given).
+    pub fn layer(&self, layer: Layer) -> Option<&LayerIndex> {
+        self.layers.get(&layer)
+    }
+
+    /// The H3 resolution features are indexed at.
+    pub fn resolution(&self) -> Resolution {
+        self.resolution
+    }
+
+    /// Replaces everything indexed of a layer.
+    pub fn replace_layer(&mut self, layer: Layer, features: Vec<Feature>) {
+        if layer == Layer::GridPlans {
+            self.plans = features
+                .iter()
+                .filter_map(|p| p.id.map(|id| (id.0, is_effective(p))))
+                .collect();
+        } else if layer.geometry() != GeometryKind::None {
+            self.layers.insert(
+                layer,
+                LayerIndex::new(layer, self.frame, self.resolution, features),
+            );
+        }
+    }
+
+    /// Adds a feature, or replaces the one with its id.
+    pub fn upsert(&mut self, layer: Layer, feature: Feature) {
+        if layer == Layer::GridPlans {
+            if let Some(id) = feature.id {
+                self.plans.insert(id.0, is_effective(&feature));
+            }
+        } else if layer.geometry() != GeometryKind::None {
+            let (frame, resolution) = (self.frame, self.resolution);
+            self.layers
+                .entry(layer)
+                .or_insert_with(|| LayerIndex::empty(layer, frame, resolution))
+                .upsert(feature);
+        }
+    }
+
+    /// Removes a feature (nothing happens when it was not indexed).
+    pub fn remove(&mut self, layer: Layer, id: FeatureId) {
+        if layer == Layer::GridPlans {
+            self.plans.remove(&id.0);
+        } else if let Some(index) = self.layers.get_mut(&layer) {
+            index.remove(id);
+        }
+    }
+
+    /// Whether a grid belongs to the plan in force (drafts and superseded plans are not
+    /// answers).
+    pub fn is_effective_grid(&self, grid: &Feature) -> bool {
+        grid.get("plan_id")
+            .and_then(gridgov_model::Value::as_i64)
+            .is_some_and(|p| self.plans.get(&p).copied().unwrap_or(false))
+    }
+
+    fn containing(&self, layer: Layer, point: Coord<f64>) -> Option<&Feature> {
+        self.layers.get(&layer)?.containing(point)
+    }
+
+    /// The grid of the effective plan that holds a WGS84 point (smallest id on a shared
+    /// boundary).
+    pub fn grid_at(&self, point: Coord<f64>) -> Option<&Feature> {
+        self.layers
+            .get(&Layer::Grids)?
+            .containing_where(point, |g| self.is_effective_grid(g))
     }
 
     /// Looks up a point given in `crs`; `None` when it lies outside the county.
     pub fn lookup(&self, crs: Crs, lon: f64, lat: f64) -> Option<Lookup<'_>> {
-        let point = crs::to_wgs84(crs, Coord { x: lon, y: lat });
-        self.counties.containing(point)?;
+        self.locate(crs::to_wgs84(crs, Coord { x: lon, y: lat }))
+    }
+
+    /// Looks up a WGS84 point; `None` when it lies outside the county.
+    pub fn locate(&self, point: Coord<f64>) -> Option<Lookup<'_>> {
+        self.containing(Layer::Counties, point)?;
         Some(Lookup {
             point,
-            township: self.townships.containing(point),
-            village: self.villages.containing(point),
-            group: self.groups.containing(point),
-            grid: self.grids.containing(point),
-            transfer_station: nearest(&self.transfer_stations, point),
-            collection_point: nearest(&self.collection_points, point),
+            township: self.containing(Layer::Townships, point),
+            village: self.containing(Layer::Villages, point),
+            group: self.containing(Layer::VillagerGroups, point),
+            grid: self.grid_at(point),
+            transfer_station: nearest(self.layer(Layer::TransferStations), point),
+            collection_point: nearest(self.layer(Layer::CollectionPoints), point),
         })
     }
 }
@@ -125,7 +220,17 @@ mod tests {
     #[test]
     fn every_household_is_in_exactly_its_grid_and_village() {
         let (index, households) = demo();
-        assert!(index.grids.len() >= 60 && index.villages.len() >= 60);
+        let grids_of = |c| -> Vec<&Feature> {
+            index
+                .layer(Layer::Grids)
+                .unwrap()
+                .covering(c)
+                .into_iter()
+                .filter(|g| index.is_effective_grid(g))
+                .collect()
+        };
+        assert!(index.layer(Layer::Grids).unwrap().len() >= 60);
+        assert!(index.layer(Layer::Villages).unwrap().len() >= 60);
         for h in &households {
             let c = at(h);
             let found = index.lookup(Crs::Wgs84, c.x, c.y).unwrap();
@@ -134,10 +239,10 @@ mod tests {
             // The grid and village found are the ones whose polygons hold the point, and no
             // other polygon does (no demo household lies on a shared boundary; there the
             // lowest id would win, see `PolygonIndex`).
-            let grids = index.grids.covering(c);
+            let grids = grids_of(c);
             assert_eq!(grids.len(), 1, "{c:?} in {} grids", grids.len());
             assert_eq!(grids[0].id, grid.id, "{c:?}");
-            let villages = index.villages.covering(c);
+            let villages = index.layer(Layer::Villages).unwrap().covering(c);
             assert_eq!(villages.len(), 1, "{c:?} in {} villages", villages.len());
             assert_eq!(villages[0].id, village.id);
             // The household's own division is the village found (or a group inside it).

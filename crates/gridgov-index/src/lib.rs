@@ -1,21 +1,24 @@
 //! gridgov-index: in-memory spatial indexes over a county's features, answering the grid
 //! worker's questions ("which village and grid is this, who is responsible, where is the
-//! nearest transfer station") without scanning.
+//! nearest transfer station") and the map's ("what lies in this box, near this point, in
+//! this H3 cell") without scanning.
 //!
 //! # Layout
-//! - [`polygons`]: [`PolygonIndex`], an R-tree over polygon bounding boxes that narrows the
-//!   candidates, each then tested exactly; which feature covers a point.
-//! - [`points`]: [`PointIndex`], an R-tree over points in a locally scaled plane for
-//!   k-nearest candidates, ranked by geodesic distance in metres.
-//! - [`county`]: [`CountyIndex`], the divisions, the effective grids and the stations of a
-//!   county together, and the [`Lookup`] of one point.
+//! - [`layer`]: [`LayerIndex`], one layer's features in an R-tree over their bounding boxes
+//!   (the tree narrows, geometries decide): which polygon covers a point, k-nearest,
+//!   within a distance, in a box; distances are geodesic metres. Kept current feature by
+//!   feature.
+//! - [`cells`]: [`Cells`], each feature's H3 cell and the features of a cell, with counts
+//!   per cell at resolutions 6 to the index's own.
+//! - [`county`]: [`CountyIndex`], every spatial layer of a county and the grid plan in
+//!   force, and the [`Lookup`] of one point in any of the three coordinate systems.
 //!
 //! Model values in, model values out: no database and no HTTP here.
 
+pub mod cells;
 pub mod county;
-pub mod points;
-pub mod polygons;
+pub mod layer;
 
-pub use county::{CountyIndex, Lookup, Nearest};
-pub use points::PointIndex;
-pub use polygons::PolygonIndex;
+pub use cells::Cells;
+pub use county::{CountyIndex, Lookup, Nearest, LOOKUP_LAYERS};
+pub use layer::{Frame, LayerIndex, Near};
