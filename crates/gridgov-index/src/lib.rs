@@ -10,11 +10,13 @@
 //!   feature.
 //! - [`cells`]: [`Cells`], each feature's H3 cell and the features of a cell, with counts
 //!   per cell at resolutions 6 to the index's own.
+//! - [`batch`]: many points at once (CSV or GeoJSON), annotated in input order.
 //! - [`county`]: [`CountyIndex`], every spatial layer of a county and the grid plan in
 //!   force, and the [`Lookup`] of one point in any of the three coordinate systems.
 //!
 //! Model values in, model values out: no database and no HTTP here.
 
+pub mod batch;
 pub mod cells;
 pub mod county;
 pub mod layer;
