@@ -280,6 +280,7 @@ pub fn annotate_geojson(
 mod tests {
     use super::*;
     use geo::Geometry;
+    use std::fmt::Write as _;
     use gridgov_model::Layer;
 
     fn demo() -> (CountyIndex, Vec<Coord<f64>>) {
@@ -307,7 +308,7 @@ mod tests {
             } else {
                 homes[(i * 7919) % homes.len()]
             };
-            input.push_str(&format!("{i},{},{},\"a, b\"\n", c.x, c.y));
+            writeln!(input, "{i},{},{},\"a, b\"", c.x, c.y).unwrap();
             want.push(index.locate(c).map(|l| record(Some(&l))[7].clone()));
         }
         let mut out = Vec::new();
