@@ -7,10 +7,13 @@
 //! - [`check`]: the one validated write path ([`write`]) that both backends share: model
 //!   validation, owning divisions, containment and references, before a single transaction.
 //! - [`copy`]: copying a whole store into another (`gridgov load`).
+//! - [`changes`]: change feeds ([`Store::changes`]): what every committed write changed, for
+//!   in-memory indexes to stay current whichever process writes.
 //!
 //! Every write is a batch applied in one transaction: it lands whole or not at all.
 
 pub mod assign;
+pub mod changes;
 pub mod check;
 pub mod copy;
 pub mod gpkg;
@@ -23,6 +26,7 @@ use std::collections::{BTreeMap, HashSet};
 use async_trait::async_trait;
 use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, ValidationError};
 
+pub use changes::{Change, ChangeFeed};
 pub use check::{check, write, Checker};
 
 /// A store URL: a GeoPackage path or a `postgres://` URL.
@@ -246,6 +250,10 @@ pub trait Store: Send + Sync {
         }
         Err(StoreError::Abandoned)
     }
+
+    /// Opens a feed of changes committed from now on by any writer the backend can see
+    /// (other processes and server instances included, see each backend).
+    async fn changes(&self) -> Result<ChangeFeed, StoreError>;
 
     /// Feature counts of every layer.
     async fn counts(&self) -> Result<BTreeMap<Layer, u64>, StoreError> {

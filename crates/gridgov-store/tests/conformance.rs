@@ -12,9 +12,10 @@ use gridgov_store::gpkg::GpkgStore;
 use gridgov_store::postgis::PgStore;
 use gridgov_store::testing::TempDatabase;
 use std::sync::Arc;
+use std::time::Duration;
 
 use gridgov_store::copy::copy_all;
-use gridgov_store::{write, Op, Part, Query, Store, StoreError, WriteError};
+use gridgov_store::{write, Change, ChangeFeed, Op, Part, Query, Store, StoreError, WriteError};
 
 fn code(s: &str) -> DivisionCode {
     s.parse().unwrap()
@@ -420,6 +421,216 @@ async fn streamed(target: Arc<dyn Store>, empty: Arc<dyn Store>) {
         rejected[1]
     );
     assert_eq!(total(empty.as_ref()).await, 0);
+}
+
+/// How long a feed may take to report a committed change: a liveness bound, not a speed
+/// requirement (a GeoPackage notices other writers within half a second).
+const FEED_WAIT: Duration = Duration::from_secs(5);
+
+/// The feed's next change, failing the test if none comes within [`FEED_WAIT`].
+async fn next_change(feed: &mut ChangeFeed) -> Change {
+    tokio::time::timeout(FEED_WAIT, feed.next())
+        .await
+        .expect("no change reported within the wait")
+        .expect("the feed ended")
+}
+
+/// Changes until one covers `ids` of `layer`: listing them all, or none (a resync).
+async fn covering(feed: &mut ChangeFeed, layer: Layer, ids: &[FeatureId]) -> Change {
+    loop {
+        let change = next_change(feed).await;
+        if change.layer == layer
+            && change
+                .ids
+                .as_ref()
+                .is_none_or(|listed| ids.iter().all(|id| listed.contains(id)))
+        {
+            return change;
+        }
+    }
+}
+
+/// How far a feed on a second handle sees the first handle's writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Across {
+    /// Exactly as on the writing handle, ids listed (PostGIS: NOTIFY).
+    Exact,
+    /// As a resync of every layer (GeoPackage: another connection's `data_version`).
+    Resync,
+}
+
+/// Change feeds: `a` and `b` are two handles on one store (two connections, two processes'
+/// worth). Writes through `a` reach a feed on `a` exactly, and a feed on `b` as `across` says;
+/// rejected and rolled-back writes report nothing; bulk writes and long lists report the layer
+/// without ids; a feed ends when its store is dropped.
+async fn feeds(a: Box<dyn Store>, b: Box<dyn Store>, across: Across) {
+    write(&*a, tree()).await.unwrap();
+    let before = write(
+        &*a,
+        vec![
+            household("520526101201", 104.1, 26.1, 1),
+            household("520526101201", 104.2, 26.1, 2),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut same = a.changes().await.unwrap();
+    let mut other = b.changes().await.unwrap();
+
+    // An insert, an update and a delete in one validated batch.
+    let mut moved = a.get(Layer::Households, before[0]).await.unwrap().unwrap();
+    moved.properties.insert("size".into(), Value::Integer(5));
+    let ids = write(
+        &*a,
+        vec![
+            household("520526101201", 104.3, 26.3, 3),
+            Op::Update(Layer::Households, moved),
+            Op::Delete(Layer::Households, before[1]),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids[1..], before[..]);
+    let expected = Change {
+        layer: Layer::Households,
+        ids: Some(ids.clone()),
+    };
+    assert_eq!(next_change(&mut same).await, expected);
+    match across {
+        Across::Exact => assert_eq!(next_change(&mut other).await, expected),
+        Across::Resync => {
+            let seen = covering(&mut other, Layer::Households, &ids).await;
+            assert_eq!(seen.ids, None, "{seen:?}");
+        }
+    }
+
+    // A batch the checks reject and one the database rolls back report nothing: the next
+    // change is the write after them. (The pause lets a GeoPackage feed poll a few times: its
+    // own store's writes must not read as another writer's.)
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let outside = write(&*a, vec![household("520526101201", 104.8, 26.2, 4)]).await;
+    assert!(
+        matches!(outside, Err(WriteError::Invalid(_))),
+        "{outside:?}"
+    );
+    let mut ghost = a.get(Layer::Households, ids[0]).await.unwrap().unwrap();
+    ghost.id = Some(FeatureId(987_654));
+    let rolled_back = a
+        .apply_unchecked(vec![
+            household("520526101201", 104.3, 26.2, 5),
+            Op::Update(Layer::Households, ghost),
+        ])
+        .await;
+    assert!(
+        matches!(rolled_back, Err(StoreError::NotFound { .. })),
+        "{rolled_back:?}"
+    );
+    let road = write(
+        &*a,
+        vec![Op::Insert(
+            Layer::Roads,
+            Feature::new(
+                code("520526000000"),
+                Some(line_string![(x: 104.1, y: 26.1), (x: 104.7, y: 26.3)].into()),
+            )
+            .with("class", "trunk"),
+        )],
+    )
+    .await
+    .unwrap();
+    let marker = Change {
+        layer: Layer::Roads,
+        ids: Some(road.clone()),
+    };
+    assert_eq!(next_change(&mut same).await, marker);
+    if across == Across::Exact {
+        assert_eq!(next_change(&mut other).await, marker);
+    }
+
+    // More ids than a notification lists, and a bulk write: the layer, without ids.
+    let many = (0..=gridgov_store::changes::MAX_IDS as i64)
+        .map(|n| {
+            let x = 104.01 + (n % 20) as f64 * 0.02;
+            let y = 26.01 + (n / 20) as f64 * 0.01;
+            household("520526101201", x, y, n)
+        })
+        .collect();
+    write(&*a, many).await.unwrap();
+    let whole = Change {
+        layer: Layer::Households,
+        ids: None,
+    };
+    assert_eq!(next_change(&mut same).await, whole);
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let send = async move {
+        let ops = vec![household("520526101201", 104.1, 26.4, 6)];
+        sender.send(Part::Ops(ops)).await.unwrap();
+        sender.send(Part::Commit).await.unwrap();
+    };
+    let ((), streamed) = tokio::join!(send, a.apply_stream(receiver));
+    assert_eq!(streamed.unwrap().len(), 1);
+    assert_eq!(next_change(&mut same).await, whole);
+    if across == Across::Exact {
+        assert_eq!(next_change(&mut other).await, whole);
+        assert_eq!(next_change(&mut other).await, whole);
+    }
+
+    // A feed ends with its store.
+    drop(a);
+    let end = tokio::time::timeout(FEED_WAIT, same.next()).await.unwrap();
+    assert_eq!(end, None);
+    drop(b);
+}
+
+#[tokio::test]
+async fn geopackage_change_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feeds.gpkg");
+    let a = GpkgStore::open(&path).await.unwrap();
+    let b = GpkgStore::open(&path).await.unwrap();
+    feeds(Box::new(a), Box::new(b), Across::Resync).await;
+}
+
+#[tokio::test]
+async fn postgis_change_feeds() {
+    let db = TempDatabase::create("feeds").await.unwrap();
+    let a = PgStore::connect(&db.url).await.unwrap();
+    let b = PgStore::connect(&db.url).await.unwrap();
+    feeds(Box::new(a), Box::new(b), Across::Exact).await;
+    db.drop_now().await.unwrap();
+}
+
+/// A PostGIS feed whose connection is lost reports a resync, and listens again.
+#[tokio::test]
+async fn postgis_change_feeds_resync_after_a_lost_connection() {
+    let db = TempDatabase::create("feeds_lost").await.unwrap();
+    let store = PgStore::connect(&db.url).await.unwrap();
+    write(&store, tree()).await.unwrap();
+    let mut feed = store.changes().await.unwrap();
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN %'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(killed, 1);
+    for &layer in Layer::ALL {
+        assert_eq!(next_change(&mut feed).await, Change { layer, ids: None });
+    }
+    let ids = write(&store, vec![household("520526101201", 104.1, 26.1, 1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        next_change(&mut feed).await,
+        Change {
+            layer: Layer::Households,
+            ids: Some(ids)
+        }
+    );
+    drop(feed);
+    drop(store);
+    db.drop_now().await.unwrap();
 }
 
 #[tokio::test]

@@ -4,10 +4,16 @@
 //! registered in `gpkg_geometry_columns` (EPSG:4326, GeoPackage binary geometry written by
 //! geozero), `division_code`, and one column per field. Attribute tables (persons, tenancies…)
 //! are registered as `attributes` in `gpkg_contents`.
+//!
+//! Reads share a small pool of connections; every write goes through one connection of its
+//! own, which also tells the change feeds when another connection (another process, or
+//! another store opened on the same file) committed: its `PRAGMA data_version` changes only
+//! then, never for the store's own writes.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use geo::{BoundingRect, Geometry, Intersects, Rect};
@@ -17,20 +23,41 @@ use gridgov_model::{
     DivisionCode, Feature, FeatureId, FieldType, GeometryKind, Layer, Properties, Value,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection, Row, Sqlite, Transaction};
+use tokio::sync::broadcast;
 
+use crate::changes::{of_batch, of_layers, FeedSender, Signal};
 use crate::sql::{columns, quoted};
-use crate::{Op, Query, Store, StoreError};
+use crate::{Change, ChangeFeed, Op, Part, Query, Store, StoreError};
 
 /// The GeoPackage `application_id` ("GPKG").
 const APPLICATION_ID: i64 = 0x4750_4B47;
 /// GeoPackage 1.3.
 const USER_VERSION: i64 = 10300;
 
+/// How often a change feed asks whether another connection wrote the file.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Changes of this many writes wait for a feed's task before it lags and resyncs.
+const BROADCAST: usize = 1024;
+
 /// A GeoPackage file opened as a store.
+///
+/// Its change feeds ([`Store::changes`]) report the store's own writes (this handle and its
+/// clones) with their ids, as they commit (a bulk [`Store::apply_stream`], or more than
+/// [`crate::changes::MAX_IDS`] ids in a layer, report the layer without ids). Writes by
+/// anything else on the same file (a `gridgov import` while `gridgov serve` runs, another
+/// store opened on it, GDAL, QGIS) are noticed within half a second through SQLite's
+/// `PRAGMA data_version` and reported as a resync: every layer, ids unknown. A feed ends
+/// when every handle on the store is dropped.
 #[derive(Debug, Clone)]
 pub struct GpkgStore {
+    /// Reads.
     pool: SqlitePool,
+    /// Every write, on its one connection, whose `data_version` the change feeds poll.
+    writer: SqlitePool,
+    /// The changes of the store's own writes, sent after they commit.
+    changes: broadcast::Sender<Change>,
 }
 
 fn sql_type(ty: FieldType) -> &'static str {
@@ -169,9 +196,20 @@ impl GpkgStore {
             .pragma("mmap_size", "268435456");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
-        let store = Self { pool };
+        // One connection for good: `data_version` compares only within one connection.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(opts);
+        let store = Self {
+            pool,
+            writer,
+            changes: broadcast::channel(BROADCAST).0,
+        };
         if exists {
             let app: i64 = sqlx::query_scalar("PRAGMA application_id")
                 .fetch_one(&store.pool)
@@ -223,7 +261,7 @@ impl GpkgStore {
         if self.complete().await? {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::raw_sql(&format!(
             "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {USER_VERSION};"
         ))
@@ -309,6 +347,60 @@ impl GpkgStore {
         .execute(&mut **tx)
         .await?;
         Ok(())
+    }
+
+    /// Applies a batch in one transaction on the writer and, once it committed, sends its
+    /// changes (`changes` gets the ids) to the change feeds, before the next write can commit.
+    async fn apply(
+        &self,
+        ops: &[Op],
+        changes: impl FnOnce(&[FeatureId]) -> Vec<Change> + Send,
+    ) -> Result<Vec<FeatureId>, StoreError> {
+        let mut writer = self.writer.acquire().await?;
+        let mut tx = writer.begin().await?;
+        let mut ids = Vec::with_capacity(ops.len());
+        let mut touched = HashSet::new();
+        for op in ops {
+            touched.insert(op.layer());
+            match op {
+                Op::Insert(layer, f) => ids.push(Self::insert(&mut tx, *layer, f).await?),
+                Op::Update(layer, f) => {
+                    let id = crate::update_id(*layer, f)?;
+                    let cols = columns(*layer);
+                    let set = cols
+                        .iter()
+                        .map(|c| format!("\"{c}\" = ?"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!("UPDATE \"{}\" SET {set} WHERE fid = ?", layer.name());
+                    let q = Self::bind_feature(sqlx::query(&sql), *layer, f)?.bind(id.0);
+                    if q.execute(&mut *tx).await?.rows_affected() == 0 {
+                        return Err(StoreError::NotFound { layer: *layer, id });
+                    }
+                    ids.push(id);
+                }
+                Op::Delete(layer, id) => {
+                    let sql = format!("DELETE FROM \"{}\" WHERE fid = ?", layer.name());
+                    let r = sqlx::query(&sql).bind(id.0).execute(&mut *tx).await?;
+                    if r.rows_affected() == 0 {
+                        return Err(StoreError::NotFound {
+                            layer: *layer,
+                            id: *id,
+                        });
+                    }
+                    ids.push(*id);
+                }
+            }
+        }
+        for layer in touched {
+            Self::touch(&mut tx, layer).await?;
+        }
+        tx.commit().await?;
+        for change in changes(&ids) {
+            // An error only means that no feed is open.
+            let _ = self.changes.send(change);
+        }
+        Ok(ids)
     }
 
     fn where_clause(query: &Query) -> (String, Vec<Arg>) {
@@ -435,45 +527,82 @@ impl Store for GpkgStore {
     }
 
     async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut ids = Vec::with_capacity(ops.len());
-        let mut touched = HashSet::new();
-        for op in &ops {
-            touched.insert(op.layer());
-            match op {
-                Op::Insert(layer, f) => ids.push(Self::insert(&mut tx, *layer, f).await?),
-                Op::Update(layer, f) => {
-                    let id = crate::update_id(*layer, f)?;
-                    let cols = columns(*layer);
-                    let set = cols
-                        .iter()
-                        .map(|c| format!("\"{c}\" = ?"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let sql = format!("UPDATE \"{}\" SET {set} WHERE fid = ?", layer.name());
-                    let q = Self::bind_feature(sqlx::query(&sql), *layer, f)?.bind(id.0);
-                    if q.execute(&mut *tx).await?.rows_affected() == 0 {
-                        return Err(StoreError::NotFound { layer: *layer, id });
-                    }
-                    ids.push(id);
-                }
-                Op::Delete(layer, id) => {
-                    let sql = format!("DELETE FROM \"{}\" WHERE fid = ?", layer.name());
-                    let r = sqlx::query(&sql).bind(id.0).execute(&mut *tx).await?;
-                    if r.rows_affected() == 0 {
-                        return Err(StoreError::NotFound {
-                            layer: *layer,
-                            id: *id,
-                        });
-                    }
-                    ids.push(*id);
+        self.apply(&ops, |ids| of_batch(&ops, ids)).await
+    }
+
+    async fn apply_stream(
+        &self,
+        mut parts: tokio::sync::mpsc::Receiver<Part>,
+    ) -> Result<Vec<FeatureId>, StoreError> {
+        let mut ops = Vec::new();
+        while let Some(part) = parts.recv().await {
+            match part {
+                Part::Ops(mut more) => ops.append(&mut more),
+                Part::Flush => {}
+                Part::Commit => {
+                    let mut layers: Vec<Layer> = ops.iter().map(Op::layer).collect();
+                    layers.sort_unstable();
+                    layers.dedup();
+                    return self.apply(&ops, |_| of_layers(layers)).await;
                 }
             }
         }
-        for layer in touched {
-            Self::touch(&mut tx, layer).await?;
+        Err(StoreError::Abandoned)
+    }
+
+    async fn changes(&self) -> Result<ChangeFeed, StoreError> {
+        // Subscribe first: a write committing in between is then reported twice at worst.
+        let own = self.changes.subscribe();
+        let version = data_version(&self.writer).await?;
+        let writer = self.writer.clone();
+        Ok(ChangeFeed::spawn(move |sender| {
+            watch(writer, version, own, sender)
+        }))
+    }
+}
+
+/// The writer's `PRAGMA data_version`: it changes when another connection commits.
+async fn data_version(writer: &SqlitePool) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(writer)
+        .await?)
+}
+
+/// A feed's task: forwards the store's own changes and, every [`POLL`], resyncs if another
+/// connection wrote the file since `version` was read. Ends with the feed or the store.
+async fn watch(
+    writer: SqlitePool,
+    mut version: i64,
+    mut own: broadcast::Receiver<Change>,
+    sender: FeedSender,
+) {
+    let mut poll = tokio::time::interval(POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate and `version` is fresh.
+    poll.tick().await;
+    loop {
+        let signal = tokio::select! {
+            () = sender.closed() => return,
+            change = own.recv() => match change {
+                Ok(change) => Signal::Change(change),
+                Err(broadcast::error::RecvError::Lagged(_)) => Signal::Resync,
+                // Every handle on the store was dropped.
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = poll.tick() => match data_version(&writer).await {
+                Ok(v) if v == version => continue,
+                Ok(v) => {
+                    version = v;
+                    Signal::Resync
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "change feed: could not read the GeoPackage's data_version");
+                    continue;
+                }
+            },
+        };
+        if !sender.send(signal) {
+            return;
         }
-        tx.commit().await?;
-        Ok(ids)
     }
 }

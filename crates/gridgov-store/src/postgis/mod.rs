@@ -4,6 +4,8 @@
 //! table carries `shard_key` (the 9-digit township part of `division_code`) in its primary
 //! key `(id, shard_key)`, so that the schema can be distributed by Citus on it.
 //! Inserts are streamed with `COPY … FROM STDIN` inside the batch's transaction.
+//! Every write also notifies the store's change feeds from inside its transaction
+//! (`changes.rs`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -20,10 +22,11 @@ use gridgov_model::{
 use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 
+pub mod changes;
 mod stream;
 
 use crate::sql::{columns, quoted};
-use crate::{Op, Query, Store, StoreError};
+use crate::{ChangeFeed, Op, Query, Store, StoreError};
 
 /// The migrations in the repository's `migrations/` folder, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -41,9 +44,21 @@ pub async fn migrate(url: &str) -> Result<(), StoreError> {
 pub const BULK_ROWS: usize = 5_000;
 
 /// A PostGIS database opened as a store.
+///
+/// Its change feeds ([`Store::changes`]) report every write committed through gridgov by any
+/// process or server instance connected to the same database: each write notifies channel
+/// [`changes::CHANNEL`] from inside its transaction, listing the ids of each layer it
+/// touched (a bulk [`Store::apply_stream`], or more than [`crate::changes::MAX_IDS`] ids in
+/// a layer, notify the layer without ids). Writes made around gridgov (plain `psql`, other
+/// applications) send no notification and are not seen. A feed holds a connection of its own
+/// and, when that connection is lost, connects again and reports a resync (every layer,
+/// ids unknown). It ends when the store's pool is closed or every handle on the store is
+/// dropped.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Dropped with the last handle on the store, which ends its change feeds.
+    alive: std::sync::Arc<tokio::sync::watch::Sender<()>>,
 }
 
 fn ewkb(g: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
@@ -208,7 +223,14 @@ impl PgStore {
                     .into(),
             ));
         }
-        Ok(Self { pool })
+        Ok(Self::with_pool(pool))
+    }
+
+    fn with_pool(pool: PgPool) -> Self {
+        Self {
+            pool,
+            alive: std::sync::Arc::new(tokio::sync::watch::channel(()).0),
+        }
     }
 
     /// Connects, applies every pending migration and opens the store, on one connection pool:
@@ -216,7 +238,7 @@ impl PgStore {
     pub async fn connect_migrated(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self::with_pool(pool))
     }
 
     /// The connection pool (for tests and tools that need plain SQL).
@@ -535,6 +557,7 @@ impl Store for PgStore {
         let mut dropped = BTreeMap::new();
         Self::apply_in(&mut tx, &ops, &mut ids, &mut dropped).await?;
         Self::rebuild(&mut tx, dropped).await?;
+        changes::notify(&mut tx, &crate::changes::of_batch(&ops, &ids)).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -544,6 +567,10 @@ impl Store for PgStore {
         parts: tokio::sync::mpsc::Receiver<crate::Part>,
     ) -> Result<Vec<FeatureId>, StoreError> {
         stream::apply_stream(&self.pool, parts).await
+    }
+
+    async fn changes(&self) -> Result<ChangeFeed, StoreError> {
+        changes::feed(&self.pool, self.alive.subscribe()).await
     }
 }
 

@@ -3,7 +3,8 @@
 //! Two stages run at once: an encoder turns each part into COPY text (EWKB in hex, escaped
 //! fields) while the writer sends the previous one. Consecutive parts that insert one
 //! layer's features with their ids share one COPY, so the server stores a chunk while the next
-//! one is read, checked and encoded. Everything happens in one transaction.
+//! one is read, checked and encoded. Everything happens in one transaction, which notifies
+//! the change feeds of each layer written, without ids.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -103,10 +104,13 @@ async fn write(
     let mut dropped = BTreeMap::new();
     // Layers inserted with given ids: their sequences must move past them.
     let mut copied = BTreeSet::new();
+    // Every layer written, for the change feeds.
+    let mut written = BTreeSet::new();
     let mut part = next(encoded).await?;
     while let Some(p) = part.take() {
         match p {
             Encoded::Ops(ops) => {
+                written.extend(ops.iter().map(Op::layer));
                 PgStore::apply_in(&mut tx, &ops, &mut ids, &mut dropped).await?;
                 part = next(encoded).await?;
             }
@@ -144,6 +148,7 @@ async fn write(
                 copy.finish().await?;
                 tracing::debug!(%layer, "copy: stored");
                 copied.insert(layer);
+                written.insert(layer);
                 if matches!(part, Some(Encoded::Flush)) {
                     // The layer is whole: build what the bulk path dropped now, while the
                     // next layers are still being read and checked.
@@ -157,6 +162,7 @@ async fn write(
                 PgStore::rebuild(&mut tx, dropped).await?;
                 tracing::debug!("copy: keys and indexes rebuilt");
                 PgStore::follow_ids(&mut tx, copied).await?;
+                super::changes::notify(&mut tx, &crate::changes::of_layers(written)).await?;
                 tx.commit().await?;
                 tracing::debug!("copy: committed");
                 return Ok(ids);
