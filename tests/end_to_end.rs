@@ -752,3 +752,210 @@ async fn lookup_names_the_grid_that_holds_a_household() {
     ]);
     assert!(e.contains("--lat 104.3"), "{e}");
 }
+
+/// A `gridgov serve` child process on a free loopback port, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_server(store: &str) -> Server {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    let child = Command::new(env!("CARGO_BIN_EXE_gridgov"))
+        .args([
+            "serve",
+            "--store",
+            store,
+            "--addr",
+            &addr,
+            "--web-dir",
+            s(&web),
+        ])
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        base: format!("http://{addr}"),
+    };
+    for _ in 0..600 {
+        if reqwest::get(format!("{}/api/v1/health", server.base))
+            .await
+            .is_ok()
+        {
+            return server;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the server on {store} did not come up");
+}
+
+#[tokio::test]
+async fn lookup_file_annotates_every_point_in_order() {
+    use geo::{Contains, Geometry};
+    use gridgov_store::{gpkg::GpkgStore, Query, Store};
+    use std::fmt::Write as _;
+
+    let store = GpkgStore::open(demo()).await.unwrap();
+    let q = Query {
+        limit: Some(500),
+        ..Query::default()
+    };
+    let households = store.query(Layer::Households, &q).await.unwrap();
+    let grids = store.query(Layer::Grids, &Query::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("points.csv");
+    let mut text = String::from("户号,经度,纬度\n");
+    let mut want = Vec::new();
+    for (i, h) in households.iter().enumerate() {
+        let Some(Geometry::Point(p)) = &h.geometry else {
+            panic!("a household without a point")
+        };
+        writeln!(text, "{i},{},{}", p.x(), p.y()).unwrap();
+        let holders: Vec<&str> = grids
+            .iter()
+            .filter(|g| g.geometry.as_ref().is_some_and(|geom| geom.contains(p)))
+            .map(|g| g.text("code").unwrap())
+            .collect();
+        want.push(holders);
+    }
+    text.push_str("outside,116.4,39.9\n");
+    std::fs::write(&input, &text).unwrap();
+    let out = dir.path().join("annotated.csv");
+    ok(&[
+        "lookup",
+        "--store",
+        s(demo()),
+        "--file",
+        s(&input),
+        "--out",
+        s(&out),
+    ]);
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let grid_at = headers.iter().position(|h| h == "grid_code").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), households.len() + 1);
+    for (i, row) in rows.iter().take(households.len()).enumerate() {
+        assert_eq!(row[0].parse::<usize>().unwrap(), i);
+        // Every demo plan's grid holding the point is a candidate; the answer is one of them,
+        // and it is the effective plan's.
+        assert!(
+            want[i].contains(&&row[grid_at]),
+            "row {i}: {} not in {:?}",
+            &row[grid_at],
+            want[i]
+        );
+    }
+    assert_eq!(&rows[households.len()][3], "outside_county");
+    // A bad row refuses the whole file and leaves no output behind.
+    std::fs::write(&input, "lon,lat\n106.1,26.5\n106.2,\n").unwrap();
+    let bad_out = dir.path().join("bad.csv");
+    let e = fails(&[
+        "lookup",
+        "--store",
+        s(demo()),
+        "--file",
+        s(&input),
+        "--out",
+        s(&bad_out),
+    ]);
+    assert!(e.contains("CSV row 3: latitude ''"), "{e}");
+    assert!(!bad_out.exists());
+}
+
+#[tokio::test]
+async fn servers_on_one_postgis_follow_each_others_writes() {
+    let db = TempDatabase::create("live").await.unwrap();
+    ok(&["load", "--from", s(demo()), "--to", &db.url]);
+    let first = start_server(&db.url).await;
+    let second = start_server(&db.url).await;
+    let client = reqwest::Client::new();
+    // A point in the county, and the station nearest it now.
+    let county: serde_json::Value = client
+        .get(format!(
+            "{}/api/v1/layers/villages/items?limit=1",
+            first.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ring = &county["features"][0]["geometry"]["coordinates"][0][0];
+    let ring = ring.as_array().unwrap();
+    let mean =
+        |k: usize| ring.iter().map(|c| c[k].as_f64().unwrap()).sum::<f64>() / ring.len() as f64;
+    let (lon, lat) = (mean(0), mean(1));
+    let url = |base: &str| format!("{base}/api/v1/lookup?lon={lon}&lat={lat}&crs=wgs84");
+    let before: serde_json::Value = client
+        .get(url(&first.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        before["transfer_station"]["distance_m"].as_f64().unwrap() > 1.0,
+        "{before}"
+    );
+    // A new station right at the point, imported by a third process.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("station.geojson");
+    write_geojson(
+        &file,
+        &serde_json::json!([
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+             "properties": {"name": "新建转运站", "capacity_t": 8.0}}
+        ]),
+    );
+    let written = std::time::Instant::now();
+    ok(&[
+        "import",
+        s(&file),
+        "--layer",
+        "transfer_stations",
+        "--store",
+        &db.url,
+    ]);
+    for server in [&first, &second] {
+        let mut seen = serde_json::Value::Null;
+        for _ in 0..100 {
+            let l: serde_json::Value = client
+                .get(url(&server.base))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            seen = l["transfer_station"].clone();
+            if seen["name"] == "新建转运站" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(seen["name"], "新建转运站", "{}: {seen}", server.base);
+        assert!(seen["distance_m"].as_f64().unwrap() < 1.0);
+        eprintln!(
+            "{} saw the write {:?} after the import returned",
+            server.base,
+            written.elapsed()
+        );
+    }
+    drop((first, second));
+    db.drop_now().await.unwrap();
+}

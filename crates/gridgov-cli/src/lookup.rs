@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use gridgov_index::{CountyIndex, Nearest, LOOKUP_LAYERS};
+use gridgov_index::{batch, CountyIndex, Nearest, LOOKUP_LAYERS};
 use gridgov_model::{Crs, Feature};
 use gridgov_store::{Query, Store};
 
@@ -15,11 +18,29 @@ use crate::{open_store, DEFAULT_STORE};
 #[derive(Debug, Args)]
 pub struct LookupArgs {
     /// Longitude of the point.
-    #[arg(long, allow_hyphen_values = true)]
-    lon: f64,
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    lon: Option<f64>,
     /// Latitude of the point.
-    #[arg(long, allow_hyphen_values = true)]
-    lat: f64,
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    lat: Option<f64>,
+    /// Look up every point of a CSV (longitude and latitude columns: lon/lat, lng, x/y or
+    /// 经度/纬度) or a GeoJSON feature collection of points (.geojson/.json).
+    #[arg(long, requires = "out")]
+    file: Option<PathBuf>,
+    /// Where the annotated file goes (same format as --file; every input row or feature, in
+    /// order, with the lookup's columns added). Never the input file itself.
+    #[arg(long, requires = "file")]
+    out: Option<PathBuf>,
     /// The coordinate system of the point: wgs84 (GPS, also CGCS2000), gcj02 (Amap, Tencent,
     /// most Chinese apps) or bd09 (Baidu Maps).
     #[arg(long, default_value = "wgs84")]
@@ -66,19 +87,23 @@ fn nearest(n: Option<Nearest<'_>>) -> String {
 /// Runs `gridgov lookup`.
 pub async fn lookup(a: LookupArgs) -> Result<()> {
     let crs: Crs = a.crs.parse().context("--crs")?;
-    if !a.lon.is_finite() || !(-180.0..=180.0).contains(&a.lon) {
-        bail!("--lon {} is not a longitude (-180 to 180)", a.lon);
+    if let (Some(file), Some(out)) = (&a.file, &a.out) {
+        return lookup_file(&a.store, crs, file, out).await;
     }
-    if !a.lat.is_finite() || !(-90.0..=90.0).contains(&a.lat) {
-        bail!("--lat {} is not a latitude (-90 to 90)", a.lat);
+    let (Some(lon), Some(lat)) = (a.lon, a.lat) else {
+        bail!("give --lon and --lat, or --file and --out");
+    };
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        bail!("--lon {lon} is not a longitude (-180 to 180)");
+    }
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        bail!("--lat {lat} is not a latitude (-90 to 90)");
     }
     let (store, url) = open_store(&a.store, false).await?;
     let index = county_index(store.as_ref()).await?;
-    let Some(found) = index.lookup(crs, a.lon, a.lat) else {
+    let Some(found) = index.lookup(crs, lon, lat) else {
         bail!(
-            "the point ({}, {}) in {} lies outside the county stored in {url}",
-            a.lon,
-            a.lat,
+            "the point ({lon}, {lat}) in {} lies outside the county stored in {url}",
             crs.token()
         );
     };
@@ -98,4 +123,54 @@ pub async fn lookup(a: LookupArgs) -> Result<()> {
     println!("transfer station  {}", nearest(found.transfer_station));
     println!("collection point  {}", nearest(found.collection_point));
     Ok(())
+}
+
+/// `gridgov lookup --file IN --out OUT`: annotates every point of a file. The answer is
+/// written to a temporary file beside OUT and renamed into place, so a refused input leaves
+/// no half-written OUT behind.
+async fn lookup_file(store: &str, crs: Crs, file: &Path, out: &Path) -> Result<()> {
+    if same_file(file, out) {
+        bail!(
+            "--out {} is the input file; choose another path",
+            out.display()
+        );
+    }
+    let input = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let geojson = matches!(
+        file.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("geojson" | "json")
+    );
+    let (store, _) = open_store(store, false).await?;
+    let index = county_index(store.as_ref()).await?;
+    let mut answer = Vec::with_capacity(input.len() * 3);
+    let n = if geojson {
+        batch::annotate_geojson(&index, crs, &input, usize::MAX, &mut answer)
+    } else {
+        batch::annotate_csv(&index, crs, &input, usize::MAX, &mut answer)
+    }
+    .with_context(|| format!("{} was not written", out.display()))
+    .with_context(|| format!("reading {}", file.display()))?;
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    tmp.write_all(&answer)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", out.display()))?;
+    tmp.persist(out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("gridgov: looked up {n} points; wrote {}", out.display());
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
 }

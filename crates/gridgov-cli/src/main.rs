@@ -169,10 +169,15 @@ async fn serve(store: Option<String>, addr: SocketAddr, web_dir: PathBuf) -> Res
         "gridgov: serving {parsed} on http://{}",
         listener.local_addr()?
     );
+    let store: Arc<dyn Store> = Arc::from(store);
+    let index = gridgov_server::LiveIndex::start(store.clone())
+        .await
+        .with_context(|| format!("indexing {parsed}"))?;
     let state = gridgov_server::AppState {
-        store: Arc::from(store),
+        store,
         store_kind: kind,
         web_dir,
+        index,
     };
     gridgov_server::serve(listener, state).await?;
     Ok(())

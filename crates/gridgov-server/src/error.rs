@@ -13,6 +13,15 @@ pub enum ApiError {
     /// Nothing at this address (unknown layer, unknown id).
     #[error("{0}")]
     NotFound(String),
+    /// The body is larger than the route accepts.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The body's media type is not one the route reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Something inside the server failed; logged, never shown to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The store failed; logged, never shown to the client.
     #[error("store error")]
     Store(#[from] gridgov_store::StoreError),
@@ -23,6 +32,24 @@ impl IntoResponse for ApiError {
         let (status, title, detail) = match &self {
             ApiError::BadRequest(d) => (StatusCode::BAD_REQUEST, "Bad request", d.clone()),
             ApiError::NotFound(d) => (StatusCode::NOT_FOUND, "Not found", d.clone()),
+            ApiError::TooLarge(d) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                d.clone(),
+            ),
+            ApiError::UnsupportedMediaType(d) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                d.clone(),
+            ),
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error",
+                    "the server failed; the error has been logged".to_owned(),
+                )
+            }
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store error");
                 (

@@ -2,12 +2,17 @@
 //!
 //! # Layout
 //! - [`router`] builds the axum `Router` from an [`AppState`]; handlers are thin and call the
-//!   store.
+//!   store or the index.
+//! - [`live`]: [`LiveIndex`], the county index built at start-up and kept current by the
+//!   store's change feed; bbox and "near a point" listings, H3 counts and lookups read it.
+//! - [`lookup`]: `/api/v1/lookup`, one point or a batch.
 //! - [`error::ApiError`] is the one error type; every failure is a problem+json body.
 //! - Static files: `/` is `web/index.html`, `/static/*` is `web/static/`, and
 //!   `/vendor/maplibre-gl/*` is MapLibre GL JS from `web/node_modules/maplibre-gl/dist/`.
 
 pub mod error;
+pub mod live;
+pub mod lookup;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,6 +22,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use geo::Coord;
 use gridgov_model::{DivisionCode, Feature, Layer, Rule, Value};
 use gridgov_store::{Query, Store};
 use serde::Deserialize;
@@ -25,6 +31,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 pub use error::ApiError;
+pub use live::LiveIndex;
 
 /// Default and largest page sizes of item listings.
 pub const DEFAULT_LIMIT: u64 = 1000;
@@ -42,6 +49,8 @@ pub struct AppState {
     pub store_kind: &'static str,
     /// The folder with `index.html`, `static/` and `node_modules/`.
     pub web_dir: PathBuf,
+    /// The in-memory index over the store, kept current on every write.
+    pub index: Arc<LiveIndex>,
 }
 
 /// The router with every route.
@@ -52,6 +61,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/layers", get(layers))
         .route("/api/v1/layers/{layer}/items", get(items))
         .route("/api/v1/layers/{layer}/items/{id}", get(item))
+        .route("/api/v1/layers/{layer}/h3", get(h3_counts))
+        .route(
+            "/api/v1/lookup",
+            get(lookup::get_lookup)
+                .post(lookup::post_lookup)
+                .layer(DefaultBodyLimit::max(lookup::LOOKUP_BODY_LIMIT)),
+        )
         .nest_service("/static", ServeDir::new(web.join("static")))
         .nest_service(
             "/vendor/maplibre-gl",
@@ -117,6 +133,14 @@ pub struct ItemParams {
     pub limit: Option<String>,
     /// Features to skip.
     pub offset: Option<String>,
+    /// `lon,lat`: features nearest this point first (the `limit` nearest, or all within
+    /// `within` metres), each with its `distance_m`.
+    pub near: Option<String>,
+    /// With `near`: only features within this many metres.
+    pub within: Option<String>,
+    /// With `near`: the coordinate system of the point (`wgs84`, the default, `gcj02`,
+    /// `bd09`).
+    pub crs: Option<String>,
 }
 
 /// Parses `bbox=min_lon,min_lat,max_lon,max_lat`.
@@ -195,33 +219,201 @@ async fn items(
                 .map_err(|e| ApiError::BadRequest(format!("parameter 'division': {e}")))
         })
         .transpose()?;
-    let q = Query {
-        bbox,
-        division,
-        limit: Some(limit),
-        offset,
-        after_id: None,
+    let near = p
+        .near
+        .as_deref()
+        .map(|t| parse_near(t, p.crs.as_deref()))
+        .transpose()?;
+    let within = p
+        .within
+        .as_deref()
+        .map(|w| {
+            w.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|m| m.is_finite() && *m >= 0.0)
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "parameter 'within': '{w}' is not a distance in metres"
+                    ))
+                })
+        })
+        .transpose()?;
+    if within.is_some() && near.is_none() {
+        return Err(ApiError::BadRequest(
+            "parameter 'within' needs 'near=lon,lat'".into(),
+        ));
+    }
+    let (matched, features): (u64, Vec<serde_json::Value>) = if bbox.is_some() || near.is_some() {
+        // Spatial filters are answered by the index, never by scanning.
+        if !live::indexed(layer) || layer.geometry() == gridgov_model::GeometryKind::None {
+            let which = if bbox.is_some() { "bbox" } else { "near" };
+            return Err(ApiError::BadRequest(format!(
+                "parameter '{which}': {layer} has no geometry"
+            )));
+        }
+        let index = s.index.read();
+        let Some(layer_index) = index.layer(layer) else {
+            return Ok(collection(0, &[]));
+        };
+        let under = |f: &Feature| division.as_ref().is_none_or(|d| d.contains(&f.division));
+        let in_box = |f: &Feature| {
+            bbox.is_none_or(|b| {
+                f.geometry
+                    .as_ref()
+                    .and_then(geo::BoundingRect::bounding_rect)
+                    .is_some_and(|r| {
+                        r.min().x <= b[2]
+                            && r.max().x >= b[0]
+                            && r.min().y <= b[3]
+                            && r.max().y >= b[1]
+                    })
+            })
+        };
+        let found: Vec<(&Feature, Option<f64>)> = match near {
+            Some(c) => {
+                let hits = match within {
+                    Some(m) => layer_index.within(c, m),
+                    None => layer_index.nearest(c, (offset.unwrap_or(0) + limit) as usize),
+                };
+                hits.into_iter()
+                    .filter(|n| under(n.feature) && in_box(n.feature))
+                    .map(|n| (n.feature, Some(n.metres)))
+                    .collect()
+            }
+            None => layer_index
+                .in_bbox(bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]))
+                .into_iter()
+                .filter(|f| under(f))
+                .map(|f| (f, None))
+                .collect(),
+        };
+        let matched = found.len() as u64;
+        let page = found
+            .into_iter()
+            .skip(offset.unwrap_or(0) as usize)
+            .take(limit as usize)
+            .map(|(f, metres)| {
+                let mut json = redact(layer, f.clone()).to_geojson();
+                if let (Some(m), Some(obj)) = (metres, json.as_object_mut()) {
+                    obj.insert("distance_m".into(), json!((m * 10.0).round() / 10.0));
+                }
+                json
+            })
+            .collect();
+        (matched, page)
+    } else {
+        let q = Query {
+            bbox: None,
+            division,
+            limit: Some(limit),
+            offset,
+            after_id: None,
+        };
+        let matched = s.store.count(layer, &q).await?;
+        let page = s
+            .store
+            .query(layer, &q)
+            .await?
+            .into_iter()
+            .map(|f| redact(layer, f).to_geojson())
+            .collect();
+        (matched, page)
     };
-    let matched = s.store.count(layer, &q).await?;
-    let features: Vec<serde_json::Value> = s
-        .store
-        .query(layer, &q)
-        .await?
-        .into_iter()
-        .map(|f| redact(layer, f).to_geojson())
-        .collect();
+    Ok(collection(matched, &features))
+}
+
+/// A page of features as a GeoJSON feature collection.
+fn collection(matched: u64, features: &[serde_json::Value]) -> Response {
     let body = json!({
         "type": "FeatureCollection",
         "numberMatched": matched,
         "numberReturned": features.len(),
         "features": features,
     });
-    Ok((
+    (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/geo+json")],
         body.to_string(),
     )
-        .into_response())
+        .into_response()
+}
+
+/// Parses `near=lon,lat` (in `crs`, WGS84 by default) into a WGS84 point.
+fn parse_near(text: &str, crs: Option<&str>) -> Result<Coord<f64>, ApiError> {
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "parameter 'near': '{text}' is not lon,lat (longitude -180 to 180, latitude -90 to 90)"
+        ))
+    };
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    let [lon, lat] = parts[..] else {
+        return Err(bad());
+    };
+    if !(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0) {
+        return Err(bad());
+    }
+    let crs = match crs {
+        None => gridgov_model::Crs::Wgs84,
+        Some(_) => lookup::parse_crs(crs)?,
+    };
+    Ok(gridgov_model::crs::to_wgs84(crs, Coord { x: lon, y: lat }))
+}
+
+/// Query parameters of `/api/v1/layers/{layer}/h3`.
+#[derive(Debug, Deserialize)]
+pub struct H3Params {
+    /// H3 resolution, 6 to 11 (default 9).
+    pub resolution: Option<String>,
+}
+
+/// `GET /api/v1/layers/{layer}/h3?resolution=`: how many features lie in each H3 cell.
+async fn h3_counts(
+    State(s): State<AppState>,
+    Path(layer): Path<String>,
+    QueryParams(p): QueryParams<H3Params>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let layer = parse_layer(&layer)?;
+    let text = p.resolution.as_deref().unwrap_or("9");
+    let resolution = text
+        .trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|r| (6..=11).contains(r))
+        .and_then(|r| h3o::Resolution::try_from(r).ok())
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "parameter 'resolution': '{text}' is not an H3 resolution from 6 to 11"
+            ))
+        })?;
+    if !live::indexed(layer) || layer.geometry() == gridgov_model::GeometryKind::None {
+        return Err(ApiError::BadRequest(format!(
+            "{layer} has no geometry to count by cell"
+        )));
+    }
+    let index = s.index.read();
+    let counts = match index.layer(layer) {
+        Some(l) => l
+            .cells()
+            .counts(resolution)
+            .map_err(|e| ApiError::BadRequest(format!("parameter 'resolution': {e}")))?,
+        None => std::collections::BTreeMap::new(),
+    };
+    let total: usize = counts.values().sum();
+    let cells: Vec<_> = counts
+        .iter()
+        .map(|(cell, n)| json!({"cell": cell.to_string(), "count": n}))
+        .collect();
+    Ok(Json(json!({
+        "layer": layer.name(),
+        "resolution": u8::from(resolution),
+        "total": total,
+        "cells": cells,
+    })))
 }
 
 async fn item(

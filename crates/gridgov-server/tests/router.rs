@@ -10,9 +10,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use geo::{point, polygon, Geometry, MultiPolygon};
 use gridgov_model::{Feature, Layer};
-use gridgov_server::{router, AppState};
+use gridgov_server::{router, AppState, LiveIndex};
 use gridgov_store::gpkg::GpkgStore;
-use gridgov_store::{write, Op};
+use gridgov_store::{write, Op, Store};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -23,6 +23,10 @@ fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> Geometry<f64> {
 }
 
 async fn app(dir: &std::path::Path) -> axum::Router {
+    app_and_store(dir).await.0
+}
+
+async fn app_and_store(dir: &std::path::Path) -> (axum::Router, Arc<dyn Store>) {
     let store = GpkgStore::open(&dir.join("t.gpkg")).await.unwrap();
     let c = |s: &str| s.parse().unwrap();
     let mut ops = vec![
@@ -56,11 +60,44 @@ async fn app(dir: &std::path::Path) -> axum::Router {
         ));
     }
     write(&store, ops).await.unwrap();
-    router(AppState {
-        store: Arc::new(store),
+    let store: Arc<dyn Store> = Arc::new(store);
+    let index = LiveIndex::start(store.clone()).await.unwrap();
+    let app = router(AppState {
+        store: store.clone(),
         store_kind: "geopackage",
         web_dir: dir.to_path_buf(),
-    })
+        index,
+    });
+    (app, store)
+}
+
+async fn send(
+    app: &axum::Router,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, String, Vec<u8>) {
+    let r = app
+        .clone()
+        .oneshot(
+            Request::post(uri)
+                .header("content-type", content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = r.status();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        status,
+        ct,
+        r.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, serde_json::Value) {
@@ -169,4 +206,190 @@ async fn bad_requests_are_problems_not_crashes() {
     let (s, _, h) = get(&app, "/api/v1/health").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h["counties"], 1);
+}
+
+#[tokio::test]
+async fn near_and_h3_queries_come_from_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    // Households every 0.03° of longitude along 26.5° N: about 2,989 m apart.
+    let (s, _, fc) = get(
+        &app,
+        "/api/v1/layers/households/items?near=104.0,26.5&limit=3",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(fc["numberReturned"], 3);
+    let d: Vec<f64> = (0..3)
+        .map(|i| fc["features"][i]["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(
+        d[0] < 0.1 && (d[1] - 2989.0).abs() < 5.0 && (d[2] - 2.0 * d[1]).abs() < 1.0,
+        "{d:?}"
+    );
+    assert_eq!(fc["features"][1]["properties"]["address"], "1号");
+    let (_, _, fc) = get(
+        &app,
+        "/api/v1/layers/households/items?near=104.0,26.5&within=3500",
+    )
+    .await;
+    assert_eq!(fc["numberMatched"], 2);
+    let (s, _, b) = get(&app, "/api/v1/layers/households/items?within=10").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    let (s, _, h) = get(&app, "/api/v1/layers/households/h3?resolution=9").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["total"], 30);
+    assert_eq!(h["cells"].as_array().unwrap().len(), 30);
+    let (s, _, h) = get(&app, "/api/v1/layers/households/h3?resolution=6").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h["cells"].as_array().unwrap().len() < 30);
+    let (s, _, b) = get(&app, "/api/v1/layers/households/h3?resolution=12").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b["detail"].as_str().unwrap().contains("resolution"));
+}
+
+#[tokio::test]
+async fn lookup_answers_and_follows_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, store) = app_and_store(dir.path()).await;
+    let (s, _, l) = get(&app, "/api/v1/lookup?lon=104.5&lat=26.5&crs=wgs84").await;
+    assert_eq!(s, StatusCode::OK, "{l}");
+    assert_eq!(l["township"]["name"], "草海镇");
+    assert_eq!(l["village"]["code"], "520526101201");
+    assert!(l["transfer_station"].is_null());
+    for (uri, status, needle) in [
+        (
+            "/api/v1/lookup?lon=116.4&lat=39.9&crs=wgs84",
+            StatusCode::NOT_FOUND,
+            "outside the county",
+        ),
+        (
+            "/api/v1/lookup?lon=104.5&lat=26.5",
+            StatusCode::BAD_REQUEST,
+            "'crs' is missing",
+        ),
+        (
+            "/api/v1/lookup?lon=104.5&lat=26.5&crs=wgs-84",
+            StatusCode::BAD_REQUEST,
+            "parameter 'crs'",
+        ),
+        (
+            "/api/v1/lookup?lon=east&lat=26.5&crs=wgs84",
+            StatusCode::BAD_REQUEST,
+            "parameter 'lon'",
+        ),
+        (
+            "/api/v1/lookup?lon=104.5&lat=95&crs=wgs84",
+            StatusCode::BAD_REQUEST,
+            "parameter 'lat'",
+        ),
+        (
+            "/api/v1/lookup?lat=26.5&crs=wgs84",
+            StatusCode::BAD_REQUEST,
+            "'lon' is missing",
+        ),
+    ] {
+        let (s, ct, body) = get(&app, uri).await;
+        assert_eq!(
+            (s, ct.as_str()),
+            (status, "application/problem+json"),
+            "{uri}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains(needle),
+            "{uri}: {body}"
+        );
+    }
+    // A station written to the store reaches the lookup through the change feed.
+    write(
+        store.as_ref(),
+        vec![Op::Insert(
+            Layer::TransferStations,
+            Feature::new(
+                "520526101201".parse().unwrap(),
+                Some(point!(x: 104.51, y: 26.5).into()),
+            )
+            .with("name", "石门村转运站")
+            .with("capacity_t", 5.0),
+        )],
+    )
+    .await
+    .unwrap();
+    let mut seen = serde_json::Value::Null;
+    for _ in 0..50 {
+        let (_, _, l) = get(&app, "/api/v1/lookup?lon=104.5&lat=26.5&crs=wgs84").await;
+        seen = l["transfer_station"].clone();
+        if !seen.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["name"], "石门村转运站", "{seen}");
+    let m = seen["distance_m"].as_f64().unwrap();
+    assert!((m - 996.0).abs() < 3.0, "{m}");
+}
+
+#[tokio::test]
+async fn batch_lookups_keep_order_and_refuse_bad_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let csv = "name,lon,lat\na,104.5,26.5\nb,116.4,39.9\nc,104.2,26.7\n";
+    let (s, ct, out) = send(&app, "/api/v1/lookup?crs=wgs84", "text/csv", csv.into()).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&out));
+    assert!(ct.starts_with("text/csv"));
+    let text = String::from_utf8(out).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows[1].starts_with("a,104.5,26.5,ok,520526101000,草海镇,"),
+        "{}",
+        rows[1]
+    );
+    assert!(
+        rows[2].starts_with("b,116.4,39.9,outside_county"),
+        "{}",
+        rows[2]
+    );
+    assert!(rows[3].starts_with("c,"));
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"n": 1}, "geometry": {"type": "Point", "coordinates": [104.5, 26.5]}}]});
+    let (s, _, out) = send(
+        &app,
+        "/api/v1/lookup?crs=gcj02",
+        "application/geo+json",
+        fc.to_string().into(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["features"][0]["properties"]["village_name"], "石门村");
+    let problem = |out: &[u8]| -> String {
+        let v: serde_json::Value = serde_json::from_slice(out).unwrap();
+        v["detail"].as_str().unwrap().to_owned()
+    };
+    let (s, _, out) = send(&app, "/api/v1/lookup?crs=wgs84", "text/plain", csv.into()).await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(problem(&out).contains("text/csv"));
+    let (s, _, out) = send(
+        &app,
+        "/api/v1/lookup?crs=wgs84",
+        "text/csv",
+        "lon,lat\n104.5,north\n".into(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        problem(&out).contains("CSV row 2: latitude 'north'"),
+        "{}",
+        problem(&out)
+    );
+    let (s, _, out) = send(&app, "/api/v1/lookup", "text/csv", csv.into()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(problem(&out).contains("'crs'"));
+    // A 100 MB body is refused with a problem, not read.
+    let mut huge = b"lon,lat\n".to_vec();
+    huge.resize(100 * 1024 * 1024, b'1');
+    let (s, _, out) = send(&app, "/api/v1/lookup?crs=wgs84", "text/csv", huge).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(problem(&out).contains("100000 points"), "{}", problem(&out));
 }

@@ -1,0 +1,108 @@
+//! The county index a server answers from, built at start-up and kept current by the
+//! store's change feed (this instance's writes and, on PostGIS, every other instance's).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, Weak};
+use std::time::Duration;
+
+use gridgov_index::CountyIndex;
+use gridgov_model::{FeatureId, GeometryKind, Layer};
+use gridgov_store::{Change, ChangeFeed, Query, Store, StoreError};
+
+/// Whether a layer is held in the index: every spatial layer, and grid plans (whose status
+/// decides which grids are answers).
+pub fn indexed(layer: Layer) -> bool {
+    layer == Layer::GridPlans || layer.geometry() != GeometryKind::None
+}
+
+/// A [`CountyIndex`] that follows the store.
+pub struct LiveIndex {
+    store: Arc<dyn Store>,
+    index: RwLock<CountyIndex>,
+}
+
+impl std::fmt::Debug for LiveIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveIndex").finish_non_exhaustive()
+    }
+}
+
+impl LiveIndex {
+    /// Reads every indexed layer and starts following the store's changes. The feed is opened
+    /// before the layers are read, so nothing committed in between is missed.
+    pub async fn start(store: Arc<dyn Store>) -> Result<Arc<Self>, StoreError> {
+        let feed = store.changes().await?;
+        let mut layers = BTreeMap::new();
+        for layer in Layer::ALL.iter().copied().filter(|l| indexed(*l)) {
+            layers.insert(layer, store.query(layer, &Query::default()).await?);
+        }
+        let live = Arc::new(Self {
+            store,
+            index: RwLock::new(CountyIndex::new(layers)),
+        });
+        tokio::spawn(follow(Arc::downgrade(&live), feed));
+        Ok(live)
+    }
+
+    /// The index as it stands. Hold the guard only for synchronous work (never across an
+    /// `.await`): changes wait while it is held.
+    pub fn read(&self) -> RwLockReadGuard<'_, CountyIndex> {
+        self.index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Brings the index up to date with one committed change: the listed features are read
+    /// again (and removed when gone), or the whole layer when the change lists no ids.
+    pub async fn apply(&self, change: &Change) -> Result<(), StoreError> {
+        let layer = change.layer;
+        if !indexed(layer) {
+            return Ok(());
+        }
+        match &change.ids {
+            None => {
+                let features = self.store.query(layer, &Query::default()).await?;
+                self.write().replace_layer(layer, features);
+            }
+            Some(ids) => {
+                let mut now = Vec::with_capacity(ids.len());
+                for id in ids {
+                    now.push((*id, self.store.get(layer, *id).await?));
+                }
+                let mut index = self.write();
+                for (id, feature) in now {
+                    match feature {
+                        Some(f) => index.upsert(layer, f),
+                        None => index.remove(layer, FeatureId(id.0)),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, CountyIndex> {
+        self.index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Applies the feed's changes for as long as the index is in use. A change that cannot be
+/// applied (the database is unreachable) is retried, with a pause, until it is.
+async fn follow(live: Weak<LiveIndex>, mut feed: ChangeFeed) {
+    while let Some(change) = feed.next().await {
+        loop {
+            let Some(live) = live.upgrade() else { return };
+            match live.apply(&change).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, layer = %change.layer, "index update failed; retrying");
+                    drop(live);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+    tracing::warn!("the store's change feed ended; the index no longer follows writes");
+}
