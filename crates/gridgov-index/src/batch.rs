@@ -280,8 +280,8 @@ pub fn annotate_geojson(
 mod tests {
     use super::*;
     use geo::Geometry;
-    use std::fmt::Write as _;
     use gridgov_model::Layer;
+    use std::fmt::Write as _;
 
     fn demo() -> (CountyIndex, Vec<Coord<f64>>) {
         let mut layers = gridgov_demo::generate(42).dataset.layers;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use geo::coordinate_position::{CoordPos, CoordinatePosition};
 use geo::{
     BoundingRect, Closest, ClosestPoint, Coord, Distance, Geodesic, Geometry, InteriorPoint,
     Intersects, MapCoords, Point,
@@ -328,9 +329,15 @@ impl LayerIndex {
 }
 
 impl Entry {
+    /// Whether the geometry covers the point (interior or boundary). Polygons are tested
+    /// ring by ring: the tree has already checked the bounding box, which geo's `intersects`
+    /// would compute again from every vertex.
     fn covers(&self, c: Coord<f64>) -> bool {
+        let on = |p: &geo::Polygon<f64>| p.coordinate_position(&c) != CoordPos::Outside;
         match &self.shape {
             Shape::Point(p) => *p == c,
+            Shape::Other(Geometry::Polygon(p)) => on(p),
+            Shape::Other(Geometry::MultiPolygon(mp)) => mp.0.iter().any(on),
             Shape::Other(g) => g.intersects(&c),
         }
     }
