@@ -186,10 +186,16 @@ impl CountyIndex {
 
     /// Looks up a WGS84 point; `None` when it lies outside the county.
     pub fn locate(&self, point: Coord<f64>) -> Option<Lookup<'_>> {
-        self.containing(Layer::Counties, point)?;
+        // Townships lie inside the county (the store checks containment on every write), so a
+        // point in a township is in the county; only the rest is tested against the county's
+        // own outline, the longest ring of all.
+        let township = self.containing(Layer::Townships, point);
+        if township.is_none() {
+            self.containing(Layer::Counties, point)?;
+        }
         Some(Lookup {
             point,
-            township: self.containing(Layer::Townships, point),
+            township,
             village: self.containing(Layer::Villages, point),
             group: self.containing(Layer::VillagerGroups, point),
             grid: self.grid_at(point),
