@@ -44,6 +44,9 @@ enum Command {
         /// Folder of the web front end (`index.html`, `static/`, `node_modules/`).
         #[arg(long, default_value = "web")]
         web_dir: PathBuf,
+        /// Size bound of the in-memory vector tile cache in MiB; 0 turns it off.
+        #[arg(long, default_value_t = 256)]
+        tile_cache_mb: usize,
     },
     /// Generate the synthetic demo county into a new GeoPackage.
     Demo {
@@ -138,7 +141,12 @@ async fn demo(out: &std::path::Path, seed: u64) -> Result<()> {
     Ok(())
 }
 
-async fn serve(store: Option<String>, addr: SocketAddr, web_dir: PathBuf) -> Result<()> {
+async fn serve(
+    store: Option<String>,
+    addr: SocketAddr,
+    web_dir: PathBuf,
+    tile_cache_mb: usize,
+) -> Result<()> {
     let url = if let Some(u) = store {
         u
     } else {
@@ -173,12 +181,13 @@ async fn serve(store: Option<String>, addr: SocketAddr, web_dir: PathBuf) -> Res
     let index = gridgov_server::LiveIndex::start(store.clone())
         .await
         .with_context(|| format!("indexing {parsed}"))?;
-    let state = gridgov_server::AppState {
+    let state = gridgov_server::AppState::new(
         store,
-        store_kind: kind,
+        kind,
         web_dir,
         index,
-    };
+        tile_cache_mb.saturating_mul(1 << 20),
+    );
     gridgov_server::serve(listener, state).await?;
     Ok(())
 }
@@ -216,7 +225,8 @@ async fn run(cli: Cli) -> Result<()> {
             store,
             addr,
             web_dir,
-        } => serve(store, addr, web_dir).await,
+            tile_cache_mb,
+        } => serve(store, addr, web_dir, tile_cache_mb).await,
         Command::Demo { out, seed } => demo(&out, seed).await,
         Command::Import(args) => data::import(args).await,
         Command::ImportOsm(args) => data::import_osm(args).await,

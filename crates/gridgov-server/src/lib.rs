@@ -13,6 +13,8 @@
 pub mod error;
 pub mod live;
 pub mod lookup;
+pub mod ogc;
+pub mod tiles;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,6 +53,35 @@ pub struct AppState {
     pub web_dir: PathBuf,
     /// The in-memory index over the store, kept current on every write.
     pub index: Arc<LiveIndex>,
+    /// Encoded vector tiles, invalidated by the index's changes.
+    pub tiles: Arc<tiles::TileCache>,
+}
+
+impl AppState {
+    /// The state over a store and its live index, with a tile cache of at most
+    /// `tile_cache_bytes` (0: no cache) that follows the index's changes.
+    pub fn new(
+        store: Arc<dyn Store>,
+        store_kind: &'static str,
+        web_dir: PathBuf,
+        index: Arc<LiveIndex>,
+        tile_cache_bytes: usize,
+    ) -> Self {
+        let tiles = Arc::new(tiles::TileCache::new(tile_cache_bytes));
+        let cache = Arc::downgrade(&tiles);
+        index.on_change(Box::new(move |touched| {
+            if let Some(cache) = cache.upgrade() {
+                cache.invalidate(touched);
+            }
+        }));
+        Self {
+            store,
+            store_kind,
+            web_dir,
+            index,
+            tiles,
+        }
+    }
 }
 
 /// The router with every route.
@@ -68,6 +99,8 @@ pub fn router(state: AppState) -> Router {
                 .post(lookup::post_lookup)
                 .layer(DefaultBodyLimit::max(lookup::LOOKUP_BODY_LIMIT)),
         )
+        .nest("/ogc", ogc::routes())
+        .merge(tiles::routes())
         .nest_service("/static", ServeDir::new(web.join("static")))
         .nest_service(
             "/vendor/maplibre-gl",
@@ -94,7 +127,7 @@ async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
     })))
 }
 
-fn parse_layer(name: &str) -> Result<Layer, ApiError> {
+pub(crate) fn parse_layer(name: &str) -> Result<Layer, ApiError> {
     name.parse::<Layer>()
         .map_err(|e| ApiError::NotFound(e.to_string()))
 }
@@ -170,7 +203,7 @@ pub fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
     Ok([min_lon, min_lat, max_lon, max_lat])
 }
 
-fn parse_count(name: &str, v: Option<&str>) -> Result<Option<u64>, ApiError> {
+pub(crate) fn parse_count(name: &str, v: Option<&str>) -> Result<Option<u64>, ApiError> {
     v.map(|s| {
         s.trim().parse::<u64>().map_err(|_| {
             ApiError::BadRequest(format!(
@@ -182,7 +215,7 @@ fn parse_count(name: &str, v: Option<&str>) -> Result<Option<u64>, ApiError> {
 }
 
 /// Masks values a listing must never show in full (ID-card numbers).
-fn redact(layer: Layer, mut f: Feature) -> Feature {
+pub(crate) fn redact(layer: Layer, mut f: Feature) -> Feature {
     for def in layer.fields() {
         if def.rule == Rule::IdCard {
             if let Some(Value::Text(t)) = f.properties.get(def.name) {

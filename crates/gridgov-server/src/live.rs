@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
+use geo::{BoundingRect, Rect};
 use gridgov_index::CountyIndex;
 use gridgov_model::{FeatureId, GeometryKind, Layer};
 use gridgov_store::{Change, ChangeFeed, Query, Store, StoreError};
@@ -15,10 +16,24 @@ pub fn indexed(layer: Layer) -> bool {
     layer == Layer::GridPlans || layer.geometry() != GeometryKind::None
 }
 
+/// Where a change touched a layer: the bounding rectangles (WGS84 degrees) of the features it
+/// changed, before and after, or `None` when the whole layer was reloaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Touched {
+    /// The layer.
+    pub layer: Layer,
+    /// Old and new bounding rectangles of every changed feature; `None`: anywhere.
+    pub areas: Option<Vec<Rect<f64>>>,
+}
+
+/// A function told of every change the index applies (tile caches listen).
+pub type Listener = Box<dyn Fn(&Touched) + Send + Sync>;
+
 /// A [`CountyIndex`] that follows the store.
 pub struct LiveIndex {
     store: Arc<dyn Store>,
     index: RwLock<CountyIndex>,
+    listeners: RwLock<Vec<Listener>>,
 }
 
 impl std::fmt::Debug for LiveIndex {
@@ -39,6 +54,7 @@ impl LiveIndex {
         let live = Arc::new(Self {
             store,
             index: RwLock::new(CountyIndex::new(layers)),
+            listeners: RwLock::new(Vec::new()),
         });
         tokio::spawn(follow(Arc::downgrade(&live), feed));
         Ok(live)
@@ -52,6 +68,24 @@ impl LiveIndex {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Calls `listener` after every change the index applies, with where it touched.
+    pub fn on_change(&self, listener: Listener) {
+        self.listeners
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(listener);
+    }
+
+    fn tell(&self, touched: &Touched) {
+        let listeners = self
+            .listeners
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for l in listeners.iter() {
+            l(touched);
+        }
+    }
+
     /// Brings the index up to date with one committed change: the listed features are read
     /// again (and removed when gone), or the whole layer when the change lists no ids.
     pub async fn apply(&self, change: &Change) -> Result<(), StoreError> {
@@ -59,10 +93,11 @@ impl LiveIndex {
         if !indexed(layer) {
             return Ok(());
         }
-        match &change.ids {
+        let touched = match &change.ids {
             None => {
                 let features = self.store.query(layer, &Query::default()).await?;
                 self.write().replace_layer(layer, features);
+                Touched { layer, areas: None }
             }
             Some(ids) => {
                 let mut now = Vec::with_capacity(ids.len());
@@ -70,14 +105,28 @@ impl LiveIndex {
                     now.push((*id, self.store.get(layer, *id).await?));
                 }
                 let mut index = self.write();
+                let mut areas = Vec::new();
+                let rect = |f: &gridgov_model::Feature| f.geometry.as_ref()?.bounding_rect();
                 for (id, feature) in now {
+                    let id = FeatureId(id.0);
+                    if let Some(old) = index.layer(layer).and_then(|l| l.get(id)) {
+                        areas.extend(rect(old));
+                    }
                     match feature {
-                        Some(f) => index.upsert(layer, f),
-                        None => index.remove(layer, FeatureId(id.0)),
+                        Some(f) => {
+                            areas.extend(rect(&f));
+                            index.upsert(layer, f);
+                        }
+                        None => index.remove(layer, id),
                     }
                 }
+                Touched {
+                    layer,
+                    areas: Some(areas),
+                }
             }
-        }
+        };
+        self.tell(&touched);
         Ok(())
     }
 

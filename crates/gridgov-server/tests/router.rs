@@ -62,12 +62,13 @@ async fn app_and_store(dir: &std::path::Path) -> (axum::Router, Arc<dyn Store>) 
     write(&store, ops).await.unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
     let index = LiveIndex::start(store.clone()).await.unwrap();
-    let app = router(AppState {
-        store: store.clone(),
-        store_kind: "geopackage",
-        web_dir: dir.to_path_buf(),
+    let app = router(AppState::new(
+        store.clone(),
+        "geopackage",
+        dir.to_path_buf(),
         index,
-    });
+        1 << 20,
+    ));
     (app, store)
 }
 

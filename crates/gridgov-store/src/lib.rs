@@ -255,6 +255,20 @@ pub trait Store: Send + Sync {
     /// (other processes and server instances included, see each backend).
     async fn changes(&self) -> Result<ChangeFeed, StoreError>;
 
+    /// One Mapbox Vector Tile (2.1, uncompressed) of tile `z/x/y` (XYZ scheme, Web Mercator)
+    /// with one MVT layer per given layer, named by the layer's name, made by the database
+    /// itself; `None` when the backend does not make tiles (the server then encodes them from
+    /// its in-memory index). Geometry, simplification and attributes follow `gridgov-tiles`.
+    async fn mvt(
+        &self,
+        _layers: &[Layer],
+        _z: u8,
+        _x: u32,
+        _y: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(None)
+    }
+
     /// Feature counts of every layer.
     async fn counts(&self) -> Result<BTreeMap<Layer, u64>, StoreError> {
         let mut out = BTreeMap::new();

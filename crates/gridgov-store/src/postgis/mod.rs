@@ -24,6 +24,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 pub mod changes;
 mod stream;
+mod tiles;
 
 use crate::sql::{columns, quoted};
 use crate::{ChangeFeed, Op, Query, Store, StoreError};
@@ -571,6 +572,16 @@ impl Store for PgStore {
 
     async fn changes(&self) -> Result<ChangeFeed, StoreError> {
         changes::feed(&self.pool, self.alive.subscribe()).await
+    }
+
+    async fn mvt(
+        &self,
+        layers: &[Layer],
+        z: u8,
+        x: u32,
+        y: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        tiles::mvt(&self.pool, layers, z, x, y).await.map(Some)
     }
 }
 
