@@ -1,13 +1,14 @@
 //! A stored feature: id, owning division, geometry and typed field values.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use geo::Geometry;
 
 use crate::code::DivisionCode;
 use crate::layer::{FieldType, Layer};
+use crate::validate::ValidationError;
 
 /// A feature's id, unique within its layer and assigned by the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -291,5 +292,176 @@ impl Dataset {
     /// The number of features in a layer.
     pub fn count(&self, layer: Layer) -> usize {
         self.layers.get(&layer).map_or(0, Vec::len)
+    }
+}
+
+impl Feature {
+    /// An opaque tag of the feature's whole content (id, division, geometry, every field),
+    /// for HTTP `ETag`/`If-Match`: equal features have equal tags, and any change to a
+    /// stored feature changes its tag. A quoted strong entity tag, as HTTP sends it.
+    pub fn etag(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.to_geojson().to_string().as_bytes());
+        let mut out = String::with_capacity(34);
+        out.push('"');
+        for b in &digest[..16] {
+            let _ = write!(out, "{b:02x}");
+        }
+        out.push('"');
+        out
+    }
+
+    /// Reads a GeoJSON Feature of a layer as a client sends it: `geometry` (null for layers
+    /// without one), `properties` with `division_code` and the layer's fields by name, and an
+    /// optional numeric `id`. Every problem is reported, one per field, naming the field;
+    /// the feature is not yet validated against the layer's rules ([`crate::validate`]).
+    pub fn from_geojson(
+        layer: Layer,
+        v: &serde_json::Value,
+    ) -> Result<Feature, Vec<ValidationError>> {
+        use serde_json::Value as J;
+        let mut errors = Vec::new();
+        let Some(obj) = v.as_object() else {
+            return Err(vec![ValidationError::new(
+                "type",
+                "expected a GeoJSON Feature object",
+            )]);
+        };
+        if obj.get("type").and_then(J::as_str) != Some("Feature") {
+            errors.push(ValidationError::new("type", "must be \"Feature\""));
+        }
+        for key in obj.keys() {
+            if !matches!(
+                key.as_str(),
+                "type" | "id" | "geometry" | "properties" | "bbox"
+            ) {
+                errors.push(ValidationError::new(
+                    key.as_str(),
+                    "is not a member of a GeoJSON Feature (fields go in \"properties\")",
+                ));
+            }
+        }
+        let id = match obj.get("id") {
+            None | Some(J::Null) => None,
+            Some(J::Number(n)) if n.as_i64().is_some_and(|i| i > 0) => n.as_i64().map(FeatureId),
+            Some(other) => {
+                errors.push(ValidationError::new(
+                    "id",
+                    format!("{other} is not a feature id (a whole number above 0)"),
+                ));
+                None
+            }
+        };
+        let geometry = match obj.get("geometry") {
+            None | Some(J::Null) => None,
+            Some(g) => match crate::geometry::from_geojson(g) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    errors.push(ValidationError::new("geometry", e.to_string()));
+                    None
+                }
+            },
+        };
+        let empty = serde_json::Map::new();
+        let props = match obj.get("properties") {
+            None | Some(J::Null) => &empty,
+            Some(J::Object(p)) => p,
+            Some(_) => {
+                errors.push(ValidationError::new("properties", "must be an object"));
+                &empty
+            }
+        };
+        let division = match props.get("division_code") {
+            Some(J::String(s)) => match s.parse::<DivisionCode>() {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    errors.push(ValidationError::new("division_code", e.to_string()));
+                    None
+                }
+            },
+            None | Some(J::Null) => {
+                errors.push(ValidationError::new(
+                    "division_code",
+                    "is required: the 12-digit code of the division that owns the feature",
+                ));
+                None
+            }
+            Some(other) => {
+                errors.push(ValidationError::new(
+                    "division_code",
+                    format!("expected a 12-digit code as text, got {other}"),
+                ));
+                None
+            }
+        };
+        let mut properties = Properties::new();
+        for (name, value) in props {
+            if name == "division_code" {
+                continue;
+            }
+            let Some(def) = layer.field(name) else {
+                let known: Vec<&str> = layer.fields().iter().map(|f| f.name).collect();
+                errors.push(ValidationError::new(
+                    name.as_str(),
+                    format!(
+                        "{layer} has no such field; its fields are: {}",
+                        known.join(", ")
+                    ),
+                ));
+                continue;
+            };
+            match Value::from_json(def.ty, value) {
+                Ok(Some(v)) => {
+                    properties.insert(name.clone(), v);
+                }
+                Ok(None) => {}
+                Err(e) => errors.push(ValidationError::new(name.as_str(), e)),
+            }
+        }
+        match division {
+            Some(division) if errors.is_empty() => Ok(Feature {
+                id,
+                division,
+                geometry,
+                properties,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// This feature changed by a JSON Merge Patch (RFC 7396) of its GeoJSON form: members
+    /// set to `null` are removed, objects are merged, anything else replaces. The id stays.
+    pub fn merge_patch(
+        &self,
+        layer: Layer,
+        patch: &serde_json::Value,
+    ) -> Result<Feature, Vec<ValidationError>> {
+        let mut doc = self.to_geojson();
+        merge(&mut doc, patch);
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("id".into(), self.id.map(|i| i.0).into());
+        }
+        Feature::from_geojson(layer, &doc)
+    }
+}
+
+/// RFC 7396 merge of `patch` into `doc`.
+fn merge(doc: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value as J;
+    let J::Object(p) = patch else {
+        *doc = patch.clone();
+        return;
+    };
+    if !doc.is_object() {
+        *doc = J::Object(serde_json::Map::new());
+    }
+    if let J::Object(d) = doc {
+        for (k, v) in p {
+            if v.is_null() {
+                d.remove(k);
+            } else {
+                merge(d.entry(k.clone()).or_insert(J::Null), v);
+            }
+        }
     }
 }

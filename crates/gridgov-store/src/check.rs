@@ -7,7 +7,7 @@ use gridgov_model::{
     check_containment, validate, DivisionCode, FeatureId, Layer, Rule, ValidationError,
 };
 
-use crate::{Op, Rejection, Store, StoreError, WriteError};
+use crate::{Guard, Op, Rejection, Store, StoreError, WriteError};
 
 /// The division whose polygon must hold a feature: the parent for division layers, the owning
 /// division for everything else (none for a county, the root of the tree).
@@ -36,6 +36,20 @@ pub async fn write(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<FeatureId>
         return Err(WriteError::Invalid(rejected));
     }
     apply(store, ops).await
+}
+
+/// [`write`] with preconditions: the batch is validated, then applied only if every guarded
+/// feature still carries its guard's tag inside the writing transaction.
+pub async fn write_guarded(
+    store: &dyn Store,
+    guards: Vec<Guard>,
+    mut ops: Vec<Op>,
+) -> Result<Vec<FeatureId>, WriteError> {
+    let rejected = check(store, &mut ops).await?;
+    if !rejected.is_empty() {
+        return Err(WriteError::Invalid(rejected));
+    }
+    store.apply_guarded(guards, ops).await.map_err(store_error)
 }
 
 /// Applies an already checked batch in one transaction.

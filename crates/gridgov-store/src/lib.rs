@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, ValidationError};
 
 pub use changes::{Change, ChangeFeed};
-pub use check::{check, write, Checker};
+pub use check::{check, write, write_guarded, Checker};
 
 /// A store URL: a GeoPackage path or a `postgres://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +109,17 @@ pub enum StoreError {
         /// The id.
         id: FeatureId,
     },
+    /// A guarded write whose feature changed (or went) since the client read it; nothing
+    /// was written.
+    #[error("{layer} feature {id} has changed since it was read (its tag is no longer {expected})")]
+    Stale {
+        /// Its layer.
+        layer: Layer,
+        /// Its id.
+        id: FeatureId,
+        /// The tag the writer expected.
+        expected: String,
+    },
     /// A background task of a store operation panicked or was cancelled.
     #[error("a background task failed: {0}")]
     Task(String),
@@ -165,6 +176,36 @@ impl Op {
         match self {
             Op::Insert(_, f) | Op::Update(_, f) => Some(f),
             Op::Delete(..) => None,
+        }
+    }
+}
+
+/// A precondition of a guarded write: the feature must still carry this tag
+/// ([`Feature::etag`]) when the write's transaction reads it, locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guard {
+    /// The feature's layer.
+    pub layer: Layer,
+    /// The feature.
+    pub id: FeatureId,
+    /// The tag the writer read.
+    pub etag: String,
+}
+
+impl Guard {
+    /// Checks the guard against the feature as the transaction sees it.
+    pub(crate) fn holds(&self, current: Option<&Feature>) -> Result<(), StoreError> {
+        match current {
+            Some(f) if f.etag() == self.etag => Ok(()),
+            Some(_) => Err(StoreError::Stale {
+                layer: self.layer,
+                id: self.id,
+                expected: self.etag.clone(),
+            }),
+            None => Err(StoreError::NotFound {
+                layer: self.layer,
+                id: self.id,
+            }),
         }
     }
 }
@@ -229,7 +270,19 @@ pub trait Store: Send + Sync {
     async fn existing_ids(&self, layer: Layer, ids: &[i64]) -> Result<HashSet<i64>, StoreError>;
     /// Applies a batch in one transaction without validation and returns the ids of the
     /// inserted and updated features, in batch order (deletes give their own id).
-    async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError>;
+    async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError> {
+        self.apply_guarded(Vec::new(), ops).await
+    }
+
+    /// Like [`Store::apply_unchecked`], but first reads every guarded feature inside the
+    /// transaction, locked against other writers until it ends, and writes nothing unless each
+    /// still carries its guard's tag ([`StoreError::Stale`]) and exists
+    /// ([`StoreError::NotFound`]).
+    async fn apply_guarded(
+        &self,
+        guards: Vec<Guard>,
+        ops: Vec<Op>,
+    ) -> Result<Vec<FeatureId>, StoreError>;
 
     /// Applies checked parts of one batch as they arrive, in one transaction that commits
     /// only on [`Part::Commit`]; when the channel closes without it, nothing is written and the

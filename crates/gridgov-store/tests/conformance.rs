@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gridgov_store::copy::copy_all;
-use gridgov_store::{write, Change, ChangeFeed, Op, Part, Query, Store, StoreError, WriteError};
+use gridgov_store::{
+    write, write_guarded, Change, ChangeFeed, Guard, Op, Part, Query, Store, StoreError, WriteError,
+};
 
 fn code(s: &str) -> DivisionCode {
     s.parse().unwrap()
@@ -323,6 +325,77 @@ async fn suite(store: &dyn Store) {
     assert!(write(store, vec![Op::Update(Layer::Households, ghost)])
         .await
         .is_err());
+
+    // Guarded writes: the tag read is the tag checked, under the transaction's lock.
+    let read = store.get(Layer::Households, ids[1]).await.unwrap().unwrap();
+    let tag = read.etag();
+    let guard = |etag: &str| Guard {
+        layer: Layer::Households,
+        id: ids[1],
+        etag: etag.to_owned(),
+    };
+    let first = read.clone().with("address", "先到的修改");
+    let second = read.clone().with("address", "后到的修改");
+    write_guarded(
+        store,
+        vec![guard(&tag)],
+        vec![Op::Update(Layer::Households, first)],
+    )
+    .await
+    .unwrap();
+    let e = write_guarded(
+        store,
+        vec![guard(&tag)],
+        vec![Op::Update(Layer::Households, second)],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, WriteError::Store(StoreError::Stale { .. })),
+        "a stale tag must be refused: {e}"
+    );
+    let now = store.get(Layer::Households, ids[1]).await.unwrap().unwrap();
+    assert_eq!(now.text("address"), Some("先到的修改"));
+    assert_ne!(now.etag(), tag, "a change must change the tag");
+    let e = write_guarded(
+        store,
+        vec![guard(&tag)],
+        vec![Op::Delete(Layer::Households, ids[1])],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, WriteError::Store(StoreError::Stale { .. })),
+        "{e}"
+    );
+    assert!(store
+        .get(Layer::Households, ids[1])
+        .await
+        .unwrap()
+        .is_some());
+    write_guarded(
+        store,
+        vec![guard(&now.etag())],
+        vec![Op::Delete(Layer::Households, ids[1])],
+    )
+    .await
+    .unwrap();
+    assert!(store
+        .get(Layer::Households, ids[1])
+        .await
+        .unwrap()
+        .is_none());
+    let e = write_guarded(
+        store,
+        vec![guard(&now.etag())],
+        vec![Op::Delete(Layer::Households, ids[1])],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, WriteError::Store(StoreError::NotFound { .. })),
+        "{e}"
+    );
 }
 
 /// Households beyond the bulk threshold, so that PostGIS takes its bulk path (keys and

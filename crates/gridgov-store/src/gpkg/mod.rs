@@ -28,7 +28,7 @@ use tokio::sync::broadcast;
 
 use crate::changes::{of_batch, of_layers, FeedSender, Signal};
 use crate::sql::{columns, quoted};
-use crate::{Change, ChangeFeed, Op, Part, Query, Store, StoreError};
+use crate::{Change, ChangeFeed, Guard, Op, Part, Query, Store, StoreError};
 
 /// The GeoPackage `application_id` ("GPKG").
 const APPLICATION_ID: i64 = 0x4750_4B47;
@@ -353,11 +353,22 @@ impl GpkgStore {
     /// changes (`changes` gets the ids) to the change feeds, before the next write can commit.
     async fn apply(
         &self,
+        guards: &[Guard],
         ops: &[Op],
         changes: impl FnOnce(&[FeatureId]) -> Vec<Change> + Send,
     ) -> Result<Vec<FeatureId>, StoreError> {
         let mut writer = self.writer.acquire().await?;
         let mut tx = writer.begin().await?;
+        // The one writer connection serialises this process's writes; another process
+        // committing in between makes SQLite refuse this transaction's first write.
+        for guard in guards {
+            let row = sqlx::query(&select_one(guard.layer))
+                .bind(guard.id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let current = row.map(|r| read_row(guard.layer, &r)).transpose()?;
+            guard.holds(current.as_ref())?;
+        }
         let mut ids = Vec::with_capacity(ops.len());
         let mut touched = HashSet::new();
         for op in ops {
@@ -477,12 +488,7 @@ impl GpkgStore {
 #[async_trait]
 impl Store for GpkgStore {
     async fn get(&self, layer: Layer, id: FeatureId) -> Result<Option<Feature>, StoreError> {
-        let sql = format!(
-            "SELECT \"fid\", {} FROM \"{}\" WHERE fid = ?",
-            quoted(&columns(layer)),
-            layer.name()
-        );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(&select_one(layer))
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await?;
@@ -526,8 +532,12 @@ impl Store for GpkgStore {
         Ok(out)
     }
 
-    async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError> {
-        self.apply(&ops, |ids| of_batch(&ops, ids)).await
+    async fn apply_guarded(
+        &self,
+        guards: Vec<Guard>,
+        ops: Vec<Op>,
+    ) -> Result<Vec<FeatureId>, StoreError> {
+        self.apply(&guards, &ops, |ids| of_batch(&ops, ids)).await
     }
 
     async fn apply_stream(
@@ -543,7 +553,7 @@ impl Store for GpkgStore {
                     let mut layers: Vec<Layer> = ops.iter().map(Op::layer).collect();
                     layers.sort_unstable();
                     layers.dedup();
-                    return self.apply(&ops, |_| of_layers(layers)).await;
+                    return self.apply(&[], &ops, |_| of_layers(layers)).await;
                 }
             }
         }
@@ -559,6 +569,15 @@ impl Store for GpkgStore {
             watch(writer, version, own, sender)
         }))
     }
+}
+
+/// The query of one feature by id.
+fn select_one(layer: Layer) -> String {
+    format!(
+        "SELECT \"fid\", {} FROM \"{}\" WHERE fid = ?",
+        quoted(&columns(layer)),
+        layer.name()
+    )
 }
 
 /// The writer's `PRAGMA data_version`: it changes when another connection commits.

@@ -27,7 +27,7 @@ mod stream;
 mod tiles;
 
 use crate::sql::{columns, quoted};
-use crate::{ChangeFeed, Op, Query, Store, StoreError};
+use crate::{ChangeFeed, Guard, Op, Query, Store, StoreError};
 
 /// The migrations in the repository's `migrations/` folder, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -552,8 +552,25 @@ impl Store for PgStore {
         Ok(found.into_iter().collect())
     }
 
-    async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError> {
+    async fn apply_guarded(
+        &self,
+        guards: Vec<Guard>,
+        ops: Vec<Op>,
+    ) -> Result<Vec<FeatureId>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        for guard in &guards {
+            let sql = format!(
+                "SELECT {} FROM \"{}\" WHERE id = $1 FOR UPDATE",
+                select_list(guard.layer),
+                guard.layer.name()
+            );
+            let row = sqlx::query(&sql)
+                .bind(guard.id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let current = row.map(|r| read_row(guard.layer, &r)).transpose()?;
+            guard.holds(current.as_ref())?;
+        }
         let mut ids = Vec::with_capacity(ops.len());
         let mut dropped = BTreeMap::new();
         Self::apply_in(&mut tx, &ops, &mut ids, &mut dropped).await?;
