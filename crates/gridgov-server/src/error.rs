@@ -19,12 +19,43 @@ pub enum ApiError {
     /// The body's media type is not one the route reads.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The body was read but breaks the model: every field at fault, with the reason.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Unprocessable(Vec<gridgov_model::ValidationError>),
+    /// The write clashes with what is stored (a duplicate code).
+    #[error("{0}")]
+    Conflict(String),
+    /// The feature changed since the client read it (`If-Match` is stale).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A write without `If-Match`.
+    #[error("{0}")]
+    PreconditionRequired(String),
     /// Something inside the server failed; logged, never shown to the client.
     #[error("internal error: {0}")]
     Internal(String),
     /// The store failed; logged, never shown to the client.
     #[error("store error")]
     Store(#[from] gridgov_store::StoreError),
+}
+
+impl From<gridgov_store::WriteError> for ApiError {
+    fn from(e: gridgov_store::WriteError) -> Self {
+        use gridgov_store::{StoreError, WriteError};
+        match e {
+            WriteError::Invalid(rejected) => ApiError::Unprocessable(
+                rejected.into_iter().map(|r| r.error).collect(),
+            ),
+            WriteError::Store(StoreError::Stale { layer, id, .. }) => ApiError::PreconditionFailed(
+                format!("{layer} feature {id} has changed since it was read; read it again (GET) and retry with its new ETag"),
+            ),
+            WriteError::Store(e @ StoreError::NotFound { .. }) => ApiError::NotFound(e.to_string()),
+            WriteError::Store(StoreError::Conflict(_)) => ApiError::Conflict(
+                "a feature with the same id or code already exists".into(),
+            ),
+            WriteError::Store(e) => ApiError::Store(e),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -40,6 +71,35 @@ impl IntoResponse for ApiError {
             ApiError::UnsupportedMediaType(d) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported media type",
+                d.clone(),
+            ),
+            ApiError::Unprocessable(errors) => {
+                let body = json!({
+                    "type": "about:blank",
+                    "title": "Unprocessable content",
+                    "status": 422,
+                    "detail": self.to_string(),
+                    "errors": errors.iter().map(|e| json!({
+                        "field": e.field,
+                        "reason": e.reason,
+                    })).collect::<Vec<_>>(),
+                });
+                return (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    [(header::CONTENT_TYPE, "application/problem+json")],
+                    body.to_string(),
+                )
+                    .into_response();
+            }
+            ApiError::Conflict(d) => (StatusCode::CONFLICT, "Conflict", d.clone()),
+            ApiError::PreconditionFailed(d) => (
+                StatusCode::PRECONDITION_FAILED,
+                "Precondition failed",
+                d.clone(),
+            ),
+            ApiError::PreconditionRequired(d) => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "Precondition required",
                 d.clone(),
             ),
             ApiError::Internal(e) => {

@@ -11,6 +11,7 @@
 //!   `/vendor/maplibre-gl/*` is MapLibre GL JS from `web/node_modules/maplibre-gl/dist/`.
 
 pub mod error;
+pub mod items;
 pub mod live;
 pub mod lookup;
 pub mod ogc;
@@ -20,12 +21,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Path, Query as QueryParams, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use geo::Coord;
-use gridgov_model::{DivisionCode, Feature, Layer, Rule, Value};
+use gridgov_model::{Feature, Layer, Rule, Value};
 use gridgov_store::{Query, Store};
 use serde::Deserialize;
 use serde_json::json;
@@ -90,8 +88,17 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/layers", get(layers))
-        .route("/api/v1/layers/{layer}/items", get(items))
-        .route("/api/v1/layers/{layer}/items/{id}", get(item))
+        .route(
+            "/api/v1/layers/{layer}/items",
+            get(items::list).post(items::create),
+        )
+        .route(
+            "/api/v1/layers/{layer}/items/{id}",
+            get(items::get)
+                .put(items::replace)
+                .patch(items::patch)
+                .delete(items::delete),
+        )
         .route("/api/v1/layers/{layer}/h3", get(h3_counts))
         .route(
             "/api/v1/lookup",
@@ -155,27 +162,6 @@ async fn layers(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
     Ok(Json(json!({ "layers": list })))
 }
 
-/// Query parameters of item listings.
-#[derive(Debug, Deserialize)]
-pub struct ItemParams {
-    /// `min_lon,min_lat,max_lon,max_lat`.
-    pub bbox: Option<String>,
-    /// A division code: the features it owns and everything under it.
-    pub division: Option<String>,
-    /// Page size (default 1000, at most 10000).
-    pub limit: Option<String>,
-    /// Features to skip.
-    pub offset: Option<String>,
-    /// `lon,lat`: features nearest this point first (the `limit` nearest, or all within
-    /// `within` metres), each with its `distance_m`.
-    pub near: Option<String>,
-    /// With `near`: only features within this many metres.
-    pub within: Option<String>,
-    /// With `near`: the coordinate system of the point (`wgs84`, the default, `gcj02`,
-    /// `bd09`).
-    pub crs: Option<String>,
-}
-
 /// Parses `bbox=min_lon,min_lat,max_lon,max_lat`.
 pub fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
     let bad = |why: &str| ApiError::BadRequest(format!("parameter 'bbox': {why}"));
@@ -230,173 +216,6 @@ pub(crate) fn redact(layer: Layer, mut f: Feature) -> Feature {
     f
 }
 
-async fn items(
-    State(s): State<AppState>,
-    Path(layer): Path<String>,
-    QueryParams(p): QueryParams<ItemParams>,
-) -> Result<Response, ApiError> {
-    let layer = parse_layer(&layer)?;
-    let limit = parse_count("limit", p.limit.as_deref())?.unwrap_or(DEFAULT_LIMIT);
-    if limit > MAX_LIMIT {
-        return Err(ApiError::BadRequest(format!(
-            "parameter 'limit': at most {MAX_LIMIT} features per page; use offset to page"
-        )));
-    }
-    let offset = parse_count("offset", p.offset.as_deref())?;
-    let bbox = p.bbox.as_deref().map(parse_bbox).transpose()?;
-    let division = p
-        .division
-        .as_deref()
-        .map(|d| {
-            d.parse::<DivisionCode>()
-                .map_err(|e| ApiError::BadRequest(format!("parameter 'division': {e}")))
-        })
-        .transpose()?;
-    let near = p
-        .near
-        .as_deref()
-        .map(|t| parse_near(t, p.crs.as_deref()))
-        .transpose()?;
-    let within = p
-        .within
-        .as_deref()
-        .map(|w| {
-            w.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|m| m.is_finite() && *m >= 0.0)
-                .ok_or_else(|| {
-                    ApiError::BadRequest(format!(
-                        "parameter 'within': '{w}' is not a distance in metres"
-                    ))
-                })
-        })
-        .transpose()?;
-    if within.is_some() && near.is_none() {
-        return Err(ApiError::BadRequest(
-            "parameter 'within' needs 'near=lon,lat'".into(),
-        ));
-    }
-    let (matched, features): (u64, Vec<serde_json::Value>) = if bbox.is_some() || near.is_some() {
-        // Spatial filters are answered by the index, never by scanning.
-        if !live::indexed(layer) || layer.geometry() == gridgov_model::GeometryKind::None {
-            let which = if bbox.is_some() { "bbox" } else { "near" };
-            return Err(ApiError::BadRequest(format!(
-                "parameter '{which}': {layer} has no geometry"
-            )));
-        }
-        let index = s.index.read();
-        let Some(layer_index) = index.layer(layer) else {
-            return Ok(collection(0, &[]));
-        };
-        let under = |f: &Feature| division.as_ref().is_none_or(|d| d.contains(&f.division));
-        let in_box = |f: &Feature| {
-            bbox.is_none_or(|b| {
-                f.geometry
-                    .as_ref()
-                    .and_then(geo::BoundingRect::bounding_rect)
-                    .is_some_and(|r| {
-                        r.min().x <= b[2]
-                            && r.max().x >= b[0]
-                            && r.min().y <= b[3]
-                            && r.max().y >= b[1]
-                    })
-            })
-        };
-        let found: Vec<(&Feature, Option<f64>)> = match near {
-            Some(c) => {
-                let hits = match within {
-                    Some(m) => layer_index.within(c, m),
-                    None => layer_index.nearest(c, (offset.unwrap_or(0) + limit) as usize),
-                };
-                hits.into_iter()
-                    .filter(|n| under(n.feature) && in_box(n.feature))
-                    .map(|n| (n.feature, Some(n.metres)))
-                    .collect()
-            }
-            None => layer_index
-                .in_bbox(bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]))
-                .into_iter()
-                .filter(|f| under(f))
-                .map(|f| (f, None))
-                .collect(),
-        };
-        let matched = found.len() as u64;
-        let page = found
-            .into_iter()
-            .skip(offset.unwrap_or(0) as usize)
-            .take(limit as usize)
-            .map(|(f, metres)| {
-                let mut json = redact(layer, f.clone()).to_geojson();
-                if let (Some(m), Some(obj)) = (metres, json.as_object_mut()) {
-                    obj.insert("distance_m".into(), json!((m * 10.0).round() / 10.0));
-                }
-                json
-            })
-            .collect();
-        (matched, page)
-    } else {
-        let q = Query {
-            bbox: None,
-            division,
-            limit: Some(limit),
-            offset,
-            after_id: None,
-        };
-        let matched = s.store.count(layer, &q).await?;
-        let page = s
-            .store
-            .query(layer, &q)
-            .await?
-            .into_iter()
-            .map(|f| redact(layer, f).to_geojson())
-            .collect();
-        (matched, page)
-    };
-    Ok(collection(matched, &features))
-}
-
-/// A page of features as a GeoJSON feature collection.
-fn collection(matched: u64, features: &[serde_json::Value]) -> Response {
-    let body = json!({
-        "type": "FeatureCollection",
-        "numberMatched": matched,
-        "numberReturned": features.len(),
-        "features": features,
-    });
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/geo+json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-/// Parses `near=lon,lat` (in `crs`, WGS84 by default) into a WGS84 point.
-fn parse_near(text: &str, crs: Option<&str>) -> Result<Coord<f64>, ApiError> {
-    let bad = || {
-        ApiError::BadRequest(format!(
-            "parameter 'near': '{text}' is not lon,lat (longitude -180 to 180, latitude -90 to 90)"
-        ))
-    };
-    let parts: Vec<f64> = text
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad())?;
-    let [lon, lat] = parts[..] else {
-        return Err(bad());
-    };
-    if !(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0) {
-        return Err(bad());
-    }
-    let crs = match crs {
-        None => gridgov_model::Crs::Wgs84,
-        Some(_) => lookup::parse_crs(crs)?,
-    };
-    Ok(gridgov_model::crs::to_wgs84(crs, Coord { x: lon, y: lat }))
-}
-
 /// Query parameters of `/api/v1/layers/{layer}/h3`.
 #[derive(Debug, Deserialize)]
 pub struct H3Params {
@@ -447,27 +266,6 @@ async fn h3_counts(
         "total": total,
         "cells": cells,
     })))
-}
-
-async fn item(
-    State(s): State<AppState>,
-    Path((layer, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let layer = parse_layer(&layer)?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::BadRequest(format!("feature id '{id}' is not a whole number")))?;
-    let f = s
-        .store
-        .get(layer, gridgov_model::FeatureId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("{layer} has no feature {id}")))?;
-    Ok((
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/geo+json")],
-        redact(layer, f).to_geojson().to_string(),
-    )
-        .into_response())
 }
 
 /// Serves the router on a listener until Ctrl-C (SIGINT); SIGTERM ends the process as usual.
