@@ -15,6 +15,9 @@ use gridgov_model::{Crs, Feature, FeatureId, GeometryKind, Layer, ValidationErro
 use gridgov_store::{write, write_guarded, Change, Guard, Op, Query};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
+
+use crate::openapi::{FeatureCollection, GeoJsonFeature, Problem};
 
 use crate::{
     live, lookup, parse_bbox, parse_count, parse_layer, redact, ApiError, AppState, DEFAULT_LIMIT,
@@ -22,7 +25,8 @@ use crate::{
 };
 
 /// Query parameters of item listings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemParams {
     /// `min_lon,min_lat,max_lon,max_lat`.
     pub bbox: Option<String>,
@@ -46,6 +50,12 @@ pub struct ItemParams {
 
 /// `GET /api/v1/layers/{layer}/items`: a page of features as GeoJSON, in id order (by
 /// distance with `near`), with a `next` link while more remain.
+#[utoipa::path(get, path = "/api/v1/layers/{layer}/items", tag = "features",
+    params(("layer" = String, Path, description = "A layer name, e.g. `households` (see `/api/v1/layers`)"), ItemParams),
+    responses(
+        (status = 200, description = "A page of features in id order (by distance with `near`)", content_type = "application/geo+json", body = FeatureCollection),
+        (status = 400, description = "A malformed parameter (named)", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "Unknown layer", content_type = "application/problem+json", body = Problem)))]
 pub async fn list(
     State(s): State<AppState>,
     Path(layer): Path<String>,
@@ -320,6 +330,15 @@ fn feature_response(status: StatusCode, layer: Layer, f: Feature) -> Response {
 
 /// `GET /api/v1/layers/{layer}/items/{id}`: one feature with its `ETag`; `304` when
 /// `If-None-Match` names it.
+#[utoipa::path(get, path = "/api/v1/layers/{layer}/items/{id}", tag = "features",
+    params(("layer" = String, Path, description = "A layer name, e.g. `households` (see `/api/v1/layers`)"), ("id" = i64, Path, description = "The feature id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag`: 304 while the feature is unchanged")),
+    responses(
+        (status = 200, description = "The feature; its tag in `ETag`", content_type = "application/geo+json", body = GeoJsonFeature,
+            headers(("ETag" = String, description = "The feature's entity tag"))),
+        (status = 304, description = "Unchanged since the `If-None-Match` tag"),
+        (status = 400, description = "A malformed id", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "Unknown layer or feature", content_type = "application/problem+json", body = Problem)))]
 pub async fn get(
     State(s): State<AppState>,
     Path((layer, id)): Path<(String, String)>,
@@ -344,7 +363,8 @@ pub async fn get(
 }
 
 /// Query parameters of writes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WriteParams {
     /// The coordinate system of the body's geometry: `wgs84` (the default; also GPS and
     /// CGCS2000), `gcj02` (Amap, Tencent) or `bd09` (Baidu). Stored as WGS84.
@@ -504,6 +524,18 @@ async fn written(s: &AppState, layer: Layer, id: FeatureId) -> Result<Feature, A
 
 /// `POST /api/v1/layers/{layer}/items`: creates a feature from a GeoJSON Feature (no `id`:
 /// the store assigns it); `201` with `Location` and `ETag`.
+#[utoipa::path(post, path = "/api/v1/layers/{layer}/items", tag = "features",
+    params(("layer" = String, Path, description = "A layer name, e.g. `households` (see `/api/v1/layers`)"), WriteParams),
+    request_body(content = GeoJsonFeature, content_type = "application/geo+json", description = "A GeoJSON Feature without `id`"),
+    responses(
+        (status = 201, description = "Created; its address in `Location`, its tag in `ETag`", content_type = "application/geo+json", body = GeoJsonFeature,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 400, description = "The body is not JSON, or a malformed parameter", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "Unknown layer", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "A feature with the same code exists", content_type = "application/problem+json", body = Problem),
+        (status = 413, description = "The body is too large", content_type = "application/problem+json", body = Problem),
+        (status = 415, description = "The body is not GeoJSON", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "The feature breaks the model: every field at fault", content_type = "application/problem+json", body = Problem)))]
 pub async fn create(
     State(s): State<AppState>,
     Path(layer): Path<String>,
@@ -533,6 +565,18 @@ pub async fn create(
 }
 
 /// `PUT /api/v1/layers/{layer}/items/{id}`: replaces a feature whole; needs `If-Match`.
+#[utoipa::path(put, path = "/api/v1/layers/{layer}/items/{id}", tag = "features",
+    params(("layer" = String, Path, description = "A layer name, e.g. `households` (see `/api/v1/layers`)"), ("id" = i64, Path, description = "The feature id"), ("If-Match" = String, Header, description = "The `ETag` the feature was read with"), WriteParams),
+    request_body(content = GeoJsonFeature, content_type = "application/geo+json", description = "The whole new feature"),
+    responses(
+        (status = 200, description = "Replaced; the new tag in `ETag`", content_type = "application/geo+json", body = GeoJsonFeature,
+            headers(("ETag" = String))),
+        (status = 400, description = "The body is not JSON, or a malformed parameter", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "Unknown layer or feature", content_type = "application/problem+json", body = Problem),
+        (status = 412, description = "The feature changed since it was read; nothing was written", content_type = "application/problem+json", body = Problem),
+        (status = 415, description = "The body is not GeoJSON", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "The feature breaks the model", content_type = "application/problem+json", body = Problem),
+        (status = 428, description = "`If-Match` is missing", content_type = "application/problem+json", body = Problem)))]
 pub async fn replace(
     State(s): State<AppState>,
     Path((layer, id)): Path<(String, String)>,
@@ -563,6 +607,18 @@ pub async fn replace(
 
 /// `PATCH /api/v1/layers/{layer}/items/{id}`: changes the members a JSON Merge Patch
 /// (RFC 7396) names (`{"properties": {"name": "…", "note": null}}`); needs `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/layers/{layer}/items/{id}", tag = "features",
+    params(("layer" = String, Path, description = "A layer name, e.g. `households` (see `/api/v1/layers`)"), ("id" = i64, Path, description = "The feature id"), ("If-Match" = String, Header, description = "The `ETag` the feature was read with"), WriteParams),
+    request_body(content = Object, content_type = "application/merge-patch+json", description = "A JSON Merge Patch (RFC 7396) of the feature's GeoJSON: `null` removes a field"),
+    responses(
+        (status = 200, description = "Changed; the new tag in `ETag`", content_type = "application/geo+json", body = GeoJsonFeature,
+            headers(("ETag" = String))),
+        (status = 400, description = "The body is not JSON, or a malformed parameter", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "Unknown layer or feature", content_type = "application/problem+json", body = Problem),
+        (status = 412, description = "The feature changed since it was read; nothing was written", content_type = "application/problem+json", body = Problem),
+        (status = 415, description = "Not a merge patch", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "The patched feature breaks the model", content_type = "application/problem+json", body = Problem),
+        (status = 428, description = "`If-Match` is missing", content_type = "application/problem+json", body = Problem)))]
 pub async fn patch(
     State(s): State<AppState>,
     Path((layer, id)): Path<(String, String)>,
@@ -602,6 +658,13 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v1/layers/{layer}/items/{id}`: deletes a feature; needs `If-Match`; `204`.
+#[utoipa::path(delete, path = "/api/v1/layers/{layer}/items/{id}", tag = "features",
+    params(("layer" = String, Path, description = "A layer name, e.g. `households` (see `/api/v1/layers`)"), ("id" = i64, Path, description = "The feature id"), ("If-Match" = String, Header, description = "The `ETag` the feature was read with")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "Unknown layer or feature", content_type = "application/problem+json", body = Problem),
+        (status = 412, description = "The feature changed since it was read; nothing was deleted", content_type = "application/problem+json", body = Problem),
+        (status = 428, description = "`If-Match` is missing", content_type = "application/problem+json", body = Problem)))]
 pub async fn delete(
     State(s): State<AppState>,
     Path((layer, id)): Path<(String, String)>,

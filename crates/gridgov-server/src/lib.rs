@@ -15,6 +15,7 @@ pub mod items;
 pub mod live;
 pub mod lookup;
 pub mod ogc;
+pub mod openapi;
 pub mod tiles;
 
 use std::path::PathBuf;
@@ -26,6 +27,11 @@ use axum::{Json, Router};
 use gridgov_model::{Feature, Layer, Rule, Value};
 use gridgov_store::{Query, Store};
 use serde::Deserialize;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use openapi::Problem;
 use serde_json::json;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
@@ -85,45 +91,63 @@ impl AppState {
 /// The router with every route.
 pub fn router(state: AppState) -> Router {
     let web = state.web_dir.clone();
-    Router::new()
-        .route("/api/v1/health", get(health))
-        .route("/api/v1/layers", get(layers))
-        .route(
-            "/api/v1/layers/{layer}/items",
-            get(items::list).post(items::create),
-        )
-        .route(
-            "/api/v1/layers/{layer}/items/{id}",
-            get(items::get)
-                .put(items::replace)
-                .patch(items::patch)
-                .delete(items::delete),
-        )
-        .route("/api/v1/layers/{layer}/h3", get(h3_counts))
-        .route(
-            "/api/v1/lookup",
-            get(lookup::get_lookup)
-                .post(lookup::post_lookup)
-                .layer(DefaultBodyLimit::max(lookup::LOOKUP_BODY_LIMIT)),
-        )
-        .nest("/ogc", ogc::routes())
-        .merge(tiles::routes())
-        .nest_service("/static", ServeDir::new(web.join("static")))
-        .nest_service(
-            "/vendor/maplibre-gl",
-            ServeDir::new(web.join("node_modules/maplibre-gl/dist")),
-        )
-        .route_service("/", ServeFile::new(web.join("index.html")))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CompressionLayer::new())
-        .with_state(state)
+    let (api, doc) = api_routes().split_for_parts();
+    let doc = Arc::new(openapi::document(&doc));
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { openapi::json_response(&doc) }
+        }),
+    )
+    .route("/api/docs", get(openapi::docs_page))
+    .nest("/ogc", ogc::routes())
+    .merge(tiles::routes())
+    .nest_service("/static", ServeDir::new(web.join("static")))
+    .nest_service(
+        "/vendor/maplibre-gl",
+        ServeDir::new(web.join("node_modules/maplibre-gl/dist")),
+    )
+    .nest_service(
+        "/vendor/swagger-ui",
+        ServeDir::new(web.join("node_modules/swagger-ui-dist")),
+    )
+    .route_service("/", ServeFile::new(web.join("index.html")))
+    .fallback(not_found)
+    .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(CompressionLayer::new())
+    .with_state(state)
+}
+
+/// The API's routes, each registered together with its OpenAPI description.
+fn api_routes() -> OpenApiRouter<AppState> {
+    let (schemas, paths, lookup) = routes!(lookup::get_lookup, lookup::post_lookup);
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(layers))
+        .routes(routes!(items::list, items::create))
+        .routes(routes!(
+            items::get,
+            items::replace,
+            items::patch,
+            items::delete
+        ))
+        .routes(routes!(h3_counts))
+        .routes((
+            schemas,
+            paths,
+            lookup.layer(DefaultBodyLimit::max(lookup::LOOKUP_BODY_LIMIT)),
+        ))
 }
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("no such page or API route".into())
 }
 
+#[utoipa::path(get, path = "/api/v1/health", tag = "status",
+    responses(
+        (status = 200, description = "`{status, store, counties, version}`: the server answers and its store is readable", body = Object),
+        (status = 500, description = "The store cannot be read", content_type = "application/problem+json", body = Problem)))]
 async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let counties = s.store.count(Layer::Counties, &Query::default()).await?;
     Ok(Json(json!({
@@ -139,6 +163,9 @@ pub(crate) fn parse_layer(name: &str) -> Result<Layer, ApiError> {
         .map_err(|e| ApiError::NotFound(e.to_string()))
 }
 
+#[utoipa::path(get, path = "/api/v1/layers", tag = "features",
+    responses(
+        (status = 200, description = "Every layer: name, Chinese title, geometry type, feature count and fields", body = Object)))]
 async fn layers(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let counts = s.store.counts().await?;
     let list: Vec<_> = Layer::ALL
@@ -217,13 +244,20 @@ pub(crate) fn redact(layer: Layer, mut f: Feature) -> Feature {
 }
 
 /// Query parameters of `/api/v1/layers/{layer}/h3`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct H3Params {
     /// H3 resolution, 6 to 11 (default 9).
     pub resolution: Option<String>,
 }
 
 /// `GET /api/v1/layers/{layer}/h3?resolution=`: how many features lie in each H3 cell.
+#[utoipa::path(get, path = "/api/v1/layers/{layer}/h3", tag = "features",
+    params(("layer" = String, Path, description = "A layer with geometry"), H3Params),
+    responses(
+        (status = 200, description = "`{layer, resolution, total, cells: [{cell, count}]}`: features per H3 cell", body = Object),
+        (status = 400, description = "A bad resolution, or a layer without geometry", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "Unknown layer", content_type = "application/problem+json", body = Problem)))]
 async fn h3_counts(
     State(s): State<AppState>,
     Path(layer): Path<String>,

@@ -11,6 +11,8 @@ use gridgov_index::batch::{self, BatchError, MAX_POINTS};
 use gridgov_index::{Lookup, Nearest};
 use gridgov_model::{Crs, Feature};
 use serde::Deserialize;
+
+use crate::openapi::Problem;
 use serde_json::{json, Value};
 
 use crate::{ApiError, AppState};
@@ -19,7 +21,8 @@ use crate::{ApiError, AppState};
 pub const LOOKUP_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Query parameters of `GET /api/v1/lookup`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LookupParams {
     /// Longitude.
     pub lon: Option<String>,
@@ -110,6 +113,11 @@ fn answer(crs: Crs, lon: f64, lat: f64, l: &Lookup<'_>) -> Value {
 }
 
 /// `GET /api/v1/lookup?lon=&lat=&crs=`.
+#[utoipa::path(get, path = "/api/v1/lookup", tag = "lookup",
+    params(LookupParams),
+    responses(
+        (status = 200, description = "The township, village, grid (with its worker), villager group and nearest transfer station and collection point of the point", body = Object),
+        (status = 400, description = "A missing or malformed parameter (named)", content_type = "application/problem+json", body = Problem)))]
 pub async fn get_lookup(
     State(s): State<AppState>,
     QueryParams(p): QueryParams<LookupParams>,
@@ -128,7 +136,8 @@ pub async fn get_lookup(
 }
 
 /// Query parameters of `POST /api/v1/lookup`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BatchParams {
     /// `wgs84`, `gcj02` or `bd09`: the coordinate system of every point in the body.
     pub crs: Option<String>,
@@ -137,6 +146,18 @@ pub struct BatchParams {
 /// `POST /api/v1/lookup?crs=`: a CSV (`text/csv`, with longitude and latitude columns) or a
 /// GeoJSON feature collection of points (`application/geo+json` or `application/json`), up
 /// to 100,000 points; answered in the same format, every point in input order.
+#[utoipa::path(post, path = "/api/v1/lookup", tag = "lookup",
+    params(BatchParams),
+    request_body(description = "Up to 100,000 points: CSV with longitude and latitude columns, or a GeoJSON FeatureCollection of points", content(
+        (String = "text/csv"),
+        (Object = "application/geo+json"))),
+    responses(
+        (status = 200, description = "The same rows or features in input order, each annotated (lookup_status, township_code, …)", content(
+            (String = "text/csv"),
+            (Object = "application/geo+json"))),
+        (status = 400, description = "A malformed body or parameter", content_type = "application/problem+json", body = Problem),
+        (status = 413, description = "More than 100,000 points or 64 MiB", content_type = "application/problem+json", body = Problem),
+        (status = 415, description = "Neither CSV nor GeoJSON", content_type = "application/problem+json", body = Problem)))]
 pub async fn post_lookup(
     State(s): State<AppState>,
     QueryParams(p): QueryParams<BatchParams>,

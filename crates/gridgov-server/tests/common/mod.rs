@@ -24,6 +24,14 @@ pub async fn app(dir: &std::path::Path) -> axum::Router {
 }
 
 pub async fn app_and_store(dir: &std::path::Path) -> (axum::Router, Arc<dyn Store>) {
+    app_and_store_with_web(dir, dir).await
+}
+
+/// The county with the web pages served from `web`.
+pub async fn app_and_store_with_web(
+    dir: &std::path::Path,
+    web: &std::path::Path,
+) -> (axum::Router, Arc<dyn Store>) {
     let store = GpkgStore::open(&dir.join("t.gpkg")).await.unwrap();
     let c = |s: &str| s.parse().unwrap();
     let mut ops = vec![
@@ -62,7 +70,7 @@ pub async fn app_and_store(dir: &std::path::Path) -> (axum::Router, Arc<dyn Stor
     let app = router(AppState::new(
         store.clone(),
         "geopackage",
-        dir.to_path_buf(),
+        web.to_path_buf(),
         index,
         1 << 20,
     ));
@@ -133,4 +141,16 @@ pub async fn request(
         headers,
         serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// GETs a page as text.
+pub async fn text(app: &axum::Router, uri: &str) -> (StatusCode, String) {
+    let r = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = r.status();
+    let bytes = r.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
 }
