@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing
 # (scripts/setup.sh), starts a throwaway PostGIS (scripts/pg.sh), then runs
-#   cargo fmt --check, cargo clippy -D warnings, cargo test --workspace,
+#   cargo fmt --check, cargo clippy -D warnings, cargo doc -D warnings, cargo test --workspace,
 #   cargo build -p gridgov-cli, and the browser tests (node --test tests/web/).
 # Every step must pass; PostGIS that cannot be started fails the run. The server is
 # stopped and its directory removed on exit, whatever happened.
@@ -71,6 +71,8 @@ export GRIDGOV_BIN=${GRIDGOV_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/gridgo
 step "cargo fmt --all --check" cargo fmt --all --check
 step "cargo clippy --workspace --all-targets -- -D warnings" \
     cargo clippy --workspace --all-targets -- -D warnings
+step "cargo doc --workspace --no-deps (warnings denied)" \
+    env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 step "cargo test --workspace" cargo test --workspace
 step "cargo build -p gridgov-cli" cargo build -p gridgov-cli
 

@@ -314,7 +314,7 @@ impl Feature {
     /// Reads a GeoJSON Feature of a layer as a client sends it: `geometry` (null for layers
     /// without one), `properties` with `division_code` and the layer's fields by name, and an
     /// optional numeric `id`. Every problem is reported, one per field, naming the field;
-    /// the feature is not yet validated against the layer's rules ([`crate::validate`]).
+    /// the feature is not yet validated against the layer's rules ([`crate::validate()`]).
     pub fn from_geojson(
         layer: Layer,
         v: &serde_json::Value,

@@ -9,7 +9,7 @@
 //! - [`feature`]: a stored feature and its typed values.
 //! - [`geometry`]: geometry checks and GeoJSON encoding.
 //! - [`crs`]: WGS84 / CGCS2000, GCJ-02 and BD-09, both ways.
-//! - [`validate`]: validation against the schema and the administrative tree.
+//! - [`mod@validate`]: validation against the schema and the administrative tree.
 //!
 //! No I/O and no async here: stores, importers and the server build on these types.
 
