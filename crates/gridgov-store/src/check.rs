@@ -38,7 +38,7 @@ pub async fn write(store: &dyn Store, mut ops: Vec<Op>) -> Result<Vec<FeatureId>
     apply(store, ops).await
 }
 
-/// [`write`] with preconditions: the batch is validated, then applied only if every guarded
+/// [`write()`] with preconditions: the batch is validated, then applied only if every guarded
 /// feature still carries its guard's tag inside the writing transaction.
 pub async fn write_guarded(
     store: &dyn Store,
@@ -100,7 +100,7 @@ impl Checker {
     }
 
     /// Like [`Checker::check`], for a part whose features were already put through
-    /// [`validate`] (on another task, while the target was not yet open): `validated[i]` is
+    /// [`validate()`] (on another task, while the target was not yet open): `validated[i]` is
     /// the outcome for `ops[i]`.
     pub async fn check_validated(
         &mut self,
