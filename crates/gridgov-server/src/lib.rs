@@ -101,7 +101,6 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .route("/api/docs", get(openapi::docs_page))
-    .nest("/ogc", ogc::routes())
     .merge(tiles::routes())
     .nest_service("/static", ServeDir::new(web.join("static")))
     .nest_service(
@@ -133,6 +132,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
             items::delete
         ))
         .routes(routes!(h3_counts))
+        .nest("/ogc", ogc::routes())
         .routes((
             schemas,
             paths,

@@ -25,6 +25,14 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/layers/{layer}/h3"),
     ("get", "/api/v1/lookup"),
     ("post", "/api/v1/lookup"),
+    ("get", "/ogc"),
+    ("get", "/ogc/api"),
+    ("get", "/ogc/conformance"),
+    ("get", "/ogc/collections"),
+    ("get", "/ogc/collections/{collection}"),
+    ("get", "/ogc/collections/{collection}/schema"),
+    ("get", "/ogc/collections/{collection}/items"),
+    ("get", "/ogc/collections/{collection}/items/{fid}"),
 ];
 
 #[tokio::test]
@@ -54,7 +62,7 @@ async fn the_document_is_openapi_3_1_and_lists_every_operation() {
                 "{method} {path}"
             );
             // Its path parameters are declared.
-            for name in ["layer", "id"] {
+            for name in ["layer", "id", "collection", "fid"] {
                 if path.contains(&format!("{{{name}}}")) {
                     let declared = op["parameters"].as_array().is_some_and(|ps| {
                         ps.iter().any(|p| p["name"] == name && p["in"] == "path")
@@ -74,7 +82,11 @@ async fn the_document_is_openapi_3_1_and_lists_every_operation() {
 
     // Every documented operation is served: the router answers it, not the fallback.
     for (method, path) in &documented {
-        let uri = path.replace("{layer}", "households").replace("{id}", "1");
+        let uri = path
+            .replace("{layer}", "households")
+            .replace("{collection}", "households")
+            .replace("{id}", "1")
+            .replace("{fid}", "1");
         let (status, _, body) = request(
             &app,
             Request::builder()

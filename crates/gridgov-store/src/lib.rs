@@ -4,7 +4,7 @@
 //! - [`gpkg`]: the embedded default, a real OGC GeoPackage (SQLite through sqlx, geometries
 //!   encoded by geozero), readable by GDAL and QGIS as it is.
 //! - [`postgis`]: PostgreSQL/PostGIS through sqlx, schema in the repository's `migrations/`.
-//! - [`check`]: the one validated write path ([`write`]) that both backends share: model
+//! - [`mod@check`]: the one validated write path ([`write()`]) that both backends share: model
 //!   validation, owning divisions, containment and references, before a single transaction.
 //! - [`copy`]: copying a whole store into another (`gridgov load`).
 //! - [`changes`]: change feeds ([`Store::changes`]): what every committed write changed, for
@@ -138,6 +138,38 @@ pub struct Query {
     pub limit: Option<u64>,
     /// Skip this many features (after the other filters, in id order).
     pub offset: Option<u64>,
+    /// Features whose date or date-time field lies in an interval.
+    pub time: Option<TimeFilter>,
+}
+
+/// Features whose date or date-time field lies in a closed interval (bounds included); a
+/// feature without a value never matches a bounded side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeFilter {
+    /// The field: one of the layer's `Date` or `DateTime` fields, always a name taken from the
+    /// model (`Layer::fields`), never from a client, as it names a column.
+    pub field: &'static str,
+    /// The bounds, typed as the field is.
+    pub range: TimeRange,
+}
+
+/// The bounds of a [`TimeFilter`], both included; `None` leaves that side open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeRange {
+    /// For a `Date` field: calendar dates.
+    Dates {
+        /// The first date.
+        start: Option<chrono::NaiveDate>,
+        /// The last date.
+        end: Option<chrono::NaiveDate>,
+    },
+    /// For a `DateTime` field: instants (stores keep milliseconds).
+    Instants {
+        /// The first instant.
+        start: Option<chrono::DateTime<chrono::Utc>>,
+        /// The last instant.
+        end: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 /// A message of [`Store::apply_stream`].
@@ -210,6 +242,22 @@ impl Guard {
     }
 }
 
+/// Every op of a streamed batch, once its sender commits; [`StoreError::Abandoned`] when the
+/// channel closes before [`Part::Commit`].
+pub(crate) async fn gather(
+    mut parts: tokio::sync::mpsc::Receiver<Part>,
+) -> Result<Vec<Op>, StoreError> {
+    let mut ops = Vec::new();
+    while let Some(part) = parts.recv().await {
+        match part {
+            Part::Ops(mut more) => ops.append(&mut more),
+            Part::Flush => {}
+            Part::Commit => return Ok(ops),
+        }
+    }
+    Err(StoreError::Abandoned)
+}
+
 /// The id an update names: both backends refuse an update without one.
 pub(crate) fn update_id(layer: Layer, f: &Feature) -> Result<FeatureId, StoreError> {
     f.id.ok_or(StoreError::Corrupt {
@@ -256,7 +304,7 @@ pub enum WriteError {
 
 /// The storage interface both backends implement.
 ///
-/// Writes go through [`write`] (validated); [`Store::apply_unchecked`] is the raw transaction
+/// Writes go through [`write()`] (validated); [`Store::apply_unchecked`] is the raw transaction
 /// beneath it.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -291,17 +339,10 @@ pub trait Store: Send + Sync {
     /// and applies them at the end.
     async fn apply_stream(
         &self,
-        mut parts: tokio::sync::mpsc::Receiver<Part>,
+        parts: tokio::sync::mpsc::Receiver<Part>,
     ) -> Result<Vec<FeatureId>, StoreError> {
-        let mut ops = Vec::new();
-        while let Some(part) = parts.recv().await {
-            match part {
-                Part::Ops(mut more) => ops.append(&mut more),
-                Part::Flush => {}
-                Part::Commit => return self.apply_unchecked(ops).await,
-            }
-        }
-        Err(StoreError::Abandoned)
+        let ops = gather(parts).await?;
+        self.apply_unchecked(ops).await
     }
 
     /// Opens a feed of changes committed from now on by any writer the backend can see

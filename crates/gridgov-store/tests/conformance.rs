@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use gridgov_store::copy::copy_all;
 use gridgov_store::{
-    write, write_guarded, Change, ChangeFeed, Guard, Op, Part, Query, Store, StoreError, WriteError,
+    write, write_guarded, Change, ChangeFeed, Guard, Op, Part, Query, Store, StoreError,
+    TimeFilter, TimeRange, WriteError,
 };
 
 fn code(s: &str) -> DivisionCode {
@@ -152,6 +153,80 @@ async fn suite(store: &dyn Store) {
     assert_eq!(
         got.get("start_date"),
         Some(&Value::Date(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()))
+    );
+
+    // Time filters: bounds included, typed as the field, open sides.
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 1, d);
+    let dates = |start, end| Query {
+        time: Some(TimeFilter {
+            field: "start_date",
+            range: TimeRange::Dates { start, end },
+        }),
+        ..Query::default()
+    };
+    for (start, end, n) in [
+        (day(5), day(5), 1),
+        (day(1), day(31), 1),
+        (day(6), None, 0),
+        (None, day(4), 0),
+        (None, day(5), 1),
+        (day(5), None, 1),
+    ] {
+        let q = dates(start, end);
+        assert_eq!(
+            store.count(Layer::SupervisedPersons, &q).await.unwrap(),
+            n,
+            "{start:?}..{end:?}"
+        );
+        assert_eq!(
+            store
+                .query(Layer::SupervisedPersons, &q)
+                .await
+                .unwrap()
+                .len() as u64,
+            n
+        );
+    }
+    let ms = chrono::TimeDelta::milliseconds(1);
+    let instants = |start, end| Query {
+        time: Some(TimeFilter {
+            field: "reported_at",
+            range: TimeRange::Instants { start, end },
+        }),
+        ..Query::default()
+    };
+    for (start, end, n) in [
+        (Some(when), Some(when), 1),
+        (Some(when + ms), None, 0),
+        (None, Some(when - ms), 0),
+        (Some(when - ms), Some(when + ms), 1),
+        (None, Some(when), 1),
+    ] {
+        let q = instants(start, end);
+        assert_eq!(
+            store.count(Layer::PositionReports, &q).await.unwrap(),
+            n,
+            "{start:?}..{end:?}"
+        );
+        assert_eq!(
+            store.query(Layer::PositionReports, &q).await.unwrap().len() as u64,
+            n
+        );
+    }
+    // With other filters and paging.
+    let q = Query {
+        division: Some(code("520526102000")),
+        ..instants(Some(when), Some(when))
+    };
+    assert_eq!(store.count(Layer::PositionReports, &q).await.unwrap(), 0);
+    let q = Query {
+        bbox: Some([104.0, 26.0, 104.2, 26.2]),
+        limit: Some(1),
+        ..instants(None, Some(when))
+    };
+    assert_eq!(
+        store.query(Layer::PositionReports, &q).await.unwrap().len(),
+        1
     );
     let road = write(
         store,

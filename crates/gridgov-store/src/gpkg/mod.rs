@@ -415,16 +415,45 @@ impl GpkgStore {
     }
 
     fn where_clause(query: &Query) -> (String, Vec<Arg>) {
-        let mut conds = vec!["1 = 1"];
+        let mut conds = vec!["1 = 1".to_owned()];
         let mut args = Vec::new();
         if let Some(d) = &query.division {
-            conds.push("substr(division_code, 1, ?) = ?");
+            conds.push("substr(division_code, 1, ?) = ?".to_owned());
             args.push(Arg::Int(d.prefix().len() as i64));
             args.push(Arg::Text(d.prefix().to_owned()));
         }
         if let Some(a) = query.after_id {
-            conds.push("fid > ?");
+            conds.push("fid > ?".to_owned());
             args.push(Arg::Int(a));
+        }
+        if let Some(t) = &query.time {
+            // Dates are stored as YYYY-MM-DD and instants as RFC 3339 text; both sides are
+            // brought to one fixed-width form (instants in UTC with milliseconds), so that text
+            // order is time order. The column name comes from the model, the bounds are bound.
+            let (column, start, end) = match t.range {
+                crate::TimeRange::Dates { start, end } => (
+                    format!("date(\"{}\")", t.field),
+                    start.map(|d| d.format("%Y-%m-%d").to_string()),
+                    end.map(|d| d.format("%Y-%m-%d").to_string()),
+                ),
+                crate::TimeRange::Instants { start, end } => {
+                    let text =
+                        |i: chrono::DateTime<chrono::Utc>| i.format("%Y-%m-%dT%H:%M:%S%.3fZ");
+                    (
+                        format!("strftime('%Y-%m-%dT%H:%M:%fZ', \"{}\")", t.field),
+                        start.map(|i| text(i).to_string()),
+                        end.map(|i| text(i).to_string()),
+                    )
+                }
+            };
+            if let Some(s) = start {
+                conds.push(format!("{column} >= ?"));
+                args.push(Arg::Text(s));
+            }
+            if let Some(e) = end {
+                conds.push(format!("{column} <= ?"));
+                args.push(Arg::Text(e));
+            }
         }
         (conds.join(" AND "), args)
     }
@@ -542,22 +571,13 @@ impl Store for GpkgStore {
 
     async fn apply_stream(
         &self,
-        mut parts: tokio::sync::mpsc::Receiver<Part>,
+        parts: tokio::sync::mpsc::Receiver<Part>,
     ) -> Result<Vec<FeatureId>, StoreError> {
-        let mut ops = Vec::new();
-        while let Some(part) = parts.recv().await {
-            match part {
-                Part::Ops(mut more) => ops.append(&mut more),
-                Part::Flush => {}
-                Part::Commit => {
-                    let mut layers: Vec<Layer> = ops.iter().map(Op::layer).collect();
-                    layers.sort_unstable();
-                    layers.dedup();
-                    return self.apply(&[], &ops, |_| of_layers(layers)).await;
-                }
-            }
-        }
-        Err(StoreError::Abandoned)
+        let ops = crate::gather(parts).await?;
+        let mut layers: Vec<Layer> = ops.iter().map(Op::layer).collect();
+        layers.sort_unstable();
+        layers.dedup();
+        self.apply(&[], &ops, |_| of_layers(layers)).await
     }
 
     async fn changes(&self) -> Result<ChangeFeed, StoreError> {

@@ -494,6 +494,31 @@ impl PgStore {
             conds.push(format!("id > {}", next()));
             q = q.bind(a);
         }
+        if let Some(t) = &query.time {
+            // The column name comes from the model; the bounds are bound, typed as the column.
+            match t.range {
+                crate::TimeRange::Dates { start, end } => {
+                    if let Some(s) = start {
+                        conds.push(format!("\"{}\" >= {}", t.field, next()));
+                        q = q.bind(s);
+                    }
+                    if let Some(e) = end {
+                        conds.push(format!("\"{}\" <= {}", t.field, next()));
+                        q = q.bind(e);
+                    }
+                }
+                crate::TimeRange::Instants { start, end } => {
+                    if let Some(s) = start {
+                        conds.push(format!("\"{}\" >= {}", t.field, next()));
+                        q = q.bind(s);
+                    }
+                    if let Some(e) = end {
+                        conds.push(format!("\"{}\" <= {}", t.field, next()));
+                        q = q.bind(e);
+                    }
+                }
+            }
+        }
         (conds.join(" AND "), q)
     }
 }
