@@ -93,12 +93,7 @@ pub async fn lookup(a: LookupArgs) -> Result<()> {
     let (Some(lon), Some(lat)) = (a.lon, a.lat) else {
         bail!("give --lon and --lat, or --file and --out");
     };
-    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-        bail!("--lon {lon} is not a longitude (-180 to 180)");
-    }
-    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-        bail!("--lat {lat} is not a latitude (-90 to 90)");
-    }
+    gridgov_model::crs::lon_lat(lon, lat).context("--lon/--lat")?;
     let (store, url) = open_store(&a.store, false).await?;
     let index = county_index(store.as_ref()).await?;
     let Some(found) = index.lookup(crs, lon, lat) else {

@@ -114,17 +114,10 @@ pub fn coordinate(
     lat: f64,
     place: impl Fn() -> String,
 ) -> Result<Coord<f64>, BatchError> {
-    let bad = |what: String| BatchError::Coordinate {
+    gridgov_model::crs::lon_lat(lon, lat).map_err(|e| BatchError::Coordinate {
         place: place(),
-        what,
-    };
-    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-        return Err(bad(format!("longitude {lon} is not in [-180, 180]")));
-    }
-    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-        return Err(bad(format!("latitude {lat} is not in [-90, 90]")));
-    }
-    Ok(Coord { x: lon, y: lat })
+        what: e.to_string(),
+    })
 }
 
 fn column(

@@ -11,6 +11,29 @@ use geo::Coord;
 
 use crate::vocab::Crs;
 
+/// A longitude or latitude out of range (or not a finite number).
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum RangeError {
+    /// The longitude is not in [-180, 180].
+    #[error("longitude {0} is not in [-180, 180]")]
+    Longitude(f64),
+    /// The latitude is not in [-90, 90].
+    #[error("latitude {0} is not in [-90, 90]")]
+    Latitude(f64),
+}
+
+/// A longitude-latitude pair in degrees, checked to be finite and in range: the one check of
+/// every point a user or a file gives.
+pub fn lon_lat(lon: f64, lat: f64) -> Result<Coord<f64>, RangeError> {
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        return Err(RangeError::Longitude(lon));
+    }
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        return Err(RangeError::Latitude(lat));
+    }
+    Ok(Coord { x: lon, y: lat })
+}
+
 /// Semi-major axis of the Krasovsky 1940 ellipsoid, on which GCJ-02's offset is defined.
 const KRASOVSKY_A: f64 = 6_378_245.0;
 /// Its first eccentricity squared.

@@ -293,9 +293,7 @@ fn parse_near(text: &str, crs: Option<&str>) -> Result<Coord<f64>, ApiError> {
     let [lon, lat] = parts[..] else {
         return Err(bad());
     };
-    if !(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0) {
-        return Err(bad());
-    }
+    gridgov_model::crs::lon_lat(lon, lat).map_err(|_| bad())?;
     let crs = match crs {
         None => Crs::Wgs84,
         Some(_) => lookup::parse_crs(crs)?,

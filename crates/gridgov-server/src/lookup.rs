@@ -46,7 +46,8 @@ pub fn parse_crs(text: Option<&str>) -> Result<Crs, ApiError> {
     })
 }
 
-fn parse_degrees(name: &str, text: Option<&str>, limit: f64) -> Result<f64, ApiError> {
+/// Parses one of a point's two numbers (`lon` or `lat`); the range is checked for the pair.
+fn parse_degrees(name: &str, text: Option<&str>) -> Result<f64, ApiError> {
     let what = if name == "lon" {
         "a longitude (a number from -180 to 180)"
     } else {
@@ -59,9 +60,7 @@ fn parse_degrees(name: &str, text: Option<&str>, limit: f64) -> Result<f64, ApiE
     };
     text.trim()
         .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && (-limit..=limit).contains(v))
-        .ok_or_else(|| ApiError::BadRequest(format!("parameter '{name}': '{text}' is not {what}")))
+        .map_err(|_| ApiError::BadRequest(format!("parameter '{name}': '{text}' is not {what}")))
 }
 
 fn division(f: Option<&Feature>) -> Value {
@@ -122,8 +121,15 @@ pub async fn get_lookup(
     State(s): State<AppState>,
     QueryParams(p): QueryParams<LookupParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let lon = parse_degrees("lon", p.lon.as_deref(), 180.0)?;
-    let lat = parse_degrees("lat", p.lat.as_deref(), 90.0)?;
+    let lon = parse_degrees("lon", p.lon.as_deref())?;
+    let lat = parse_degrees("lat", p.lat.as_deref())?;
+    gridgov_model::crs::lon_lat(lon, lat).map_err(|e| {
+        let name = match e {
+            gridgov_model::crs::RangeError::Longitude(_) => "lon",
+            gridgov_model::crs::RangeError::Latitude(_) => "lat",
+        };
+        ApiError::BadRequest(format!("parameter '{name}': {e}"))
+    })?;
     let crs = parse_crs(p.crs.as_deref())?;
     let index = s.index.read();
     let found = index.lookup(crs, lon, lat).ok_or_else(|| {
