@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
     )
     .route_service("/", ServeFile::new(web.join("index.html")))
     .fallback(not_found)
+    .layer(axum::middleware::map_response(error::problems_everywhere))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
     .layer(CompressionLayer::new())
     .with_state(state)
