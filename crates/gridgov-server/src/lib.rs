@@ -101,7 +101,6 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .route("/api/docs", get(openapi::docs_page))
-    .merge(tiles::routes())
     .nest_service("/static", ServeDir::new(web.join("static")))
     .nest_service(
         "/vendor/maplibre-gl",
@@ -134,6 +133,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(h3_counts))
         .nest("/ogc", ogc::routes())
+        .merge(tiles::routes())
         .routes((
             schemas,
             paths,

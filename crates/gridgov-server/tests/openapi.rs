@@ -33,6 +33,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/ogc/collections/{collection}/schema"),
     ("get", "/ogc/collections/{collection}/items"),
     ("get", "/ogc/collections/{collection}/items/{fid}"),
+    ("get", "/tiles/{name}"),
+    ("get", "/tiles/{layer}/{z}/{x}/{y}"),
 ];
 
 #[tokio::test]
@@ -86,7 +88,9 @@ async fn the_document_is_openapi_3_1_and_lists_every_operation() {
             .replace("{layer}", "households")
             .replace("{collection}", "households")
             .replace("{id}", "1")
-            .replace("{fid}", "1");
+            .replace("{fid}", "1")
+            .replace("{name}", "households.json")
+            .replace("{z}/{x}/{y}", "10/5/5.mvt");
         let (status, _, body) = request(
             &app,
             Request::builder()

@@ -111,7 +111,9 @@ pub enum StoreError {
     },
     /// A guarded write whose feature changed (or went) since the client read it; nothing
     /// was written.
-    #[error("{layer} feature {id} has changed since it was read (its tag is no longer {expected})")]
+    #[error(
+        "{layer} feature {id} has changed since it was read (its tag is no longer {expected})"
+    )]
     Stale {
         /// Its layer.
         layer: Layer,

@@ -1,0 +1,17 @@
+-- One layer of a vector tile. {table} and {columns} are filled from the model's schema
+-- (gridgov-tiles), never from input; $1-$3 are z, x, y, $4 the simplification tolerance in
+-- metres (0: none, only ST_AsMVTGeom's snapping to the grid), $5-$8 the tile's search area in WGS84
+-- (min lon, min lat, max lon, max lat; gridgov_tiles::search_area: transforming a buffered
+-- ST_TileEnvelope to 4326 wraps longitudes past the antimeridian).
+SELECT ST_AsMVT(t, '{table}', 4096, 'geom', 'id')
+FROM (
+  SELECT "id",
+         ST_AsMVTGeom(
+           CASE WHEN $4 > 0 THEN ST_Simplify(ST_Transform("geom", 3857), $4, true)
+                ELSE ST_Transform("geom", 3857) END,
+           ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom,
+         {columns}
+  FROM "{table}"
+  WHERE "geom" && ST_MakeEnvelope($5, $6, $7, $8, 4326)
+) AS t
+WHERE geom IS NOT NULL
