@@ -185,6 +185,34 @@ async fn every_bad_request_is_a_problem_and_nothing_breaks() {
             StatusCode::BAD_REQUEST,
         ),
         (
+            req("GET", "/tiles/households/3/8/1.mvt", None, vec![]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            req("GET", "/tiles/households/99/0/0.mvt", None, vec![]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            req("GET", "/tiles/households/-1/0/0.mvt", None, vec![]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            req("GET", "/tiles/households/10/x/y.mvt", None, vec![]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            req("GET", "/tiles/unicorns/10/5/5.mvt", None, vec![]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            req("GET", "/tiles/persons/10/5/5.mvt", None, vec![]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            req("GET", "/tiles/unicorns.json", None, vec![]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
             req("GET", "/no/such/route", None, vec![]),
             StatusCode::NOT_FOUND,
         ),
