@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use gridgov_index::{batch, CountyIndex, Nearest, LOOKUP_LAYERS};
+use gridgov_model::crs::RangeError;
 use gridgov_model::{Crs, Feature};
 use gridgov_store::{Query, Store};
 
@@ -93,7 +94,11 @@ pub async fn lookup(a: LookupArgs) -> Result<()> {
     let (Some(lon), Some(lat)) = (a.lon, a.lat) else {
         bail!("give --lon and --lat, or --file and --out");
     };
-    gridgov_model::crs::lon_lat(lon, lat).context("--lon/--lat")?;
+    match gridgov_model::crs::lon_lat(lon, lat) {
+        Err(RangeError::Longitude(v)) => bail!("--lon {v} is not a longitude (-180 to 180)"),
+        Err(RangeError::Latitude(v)) => bail!("--lat {v} is not a latitude (-90 to 90)"),
+        Ok(_) => {}
+    }
     let (store, url) = open_store(&a.store, false).await?;
     let index = county_index(store.as_ref()).await?;
     let Some(found) = index.lookup(crs, lon, lat) else {
