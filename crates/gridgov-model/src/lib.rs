@@ -1,6 +1,8 @@
 //! gridgov's domain model: what a county keeps on its map, and the rules it must obey.
 //!
 //! # Layout
+//! - [`access`]: roles, their scopes in the administrative tree, what each reads and writes,
+//!   and masking of personal fields.
 //! - [`code`]: national division codes and the local codes of villager groups and grids.
 //! - [`idcard`]: resident ID-card numbers with their checksum.
 //! - [`vocab`]: the controlled vocabularies (dispute categories, road classes, …) with their
@@ -13,6 +15,7 @@
 //!
 //! No I/O and no async here: stores, importers and the server build on these types.
 
+pub mod access;
 pub mod code;
 pub mod crs;
 pub mod feature;
@@ -22,6 +25,7 @@ pub mod layer;
 pub mod validate;
 pub mod vocab;
 
+pub use access::{Role, Scope, UserName};
 pub use code::{CodeError, DivisionCode, DivisionLevel, GridCode, GroupCode};
 pub use feature::{Dataset, Feature, FeatureId, Properties, Value};
 pub use idcard::IdCardNumber;

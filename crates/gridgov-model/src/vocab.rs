@@ -303,6 +303,25 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// A user's role. Each role is scoped to one node of the administrative tree (see
+    /// [`crate::access`]).
+    Role, "role", {
+        /// 县级管理员: everything in the county, users and permissions included.
+        CountyAdmin = "county_admin", "县级管理员";
+        /// 乡镇干部: one township's features.
+        TownshipOfficer = "township_officer", "乡镇干部";
+        /// 村（社区）干部: one village's or community's features.
+        VillageOfficer = "village_officer", "村（社区）干部";
+        /// 网格员: one grid's features.
+        GridWorker = "grid_worker", "网格员";
+        /// 指挥中心大屏: read-only, aggregates and non-personal layers.
+        CommandScreen = "command_screen", "指挥中心大屏";
+        /// 司法所工作人员: supervised persons (community correction, released prisoners) in scope.
+        JudicialOfficer = "judicial_officer", "司法所工作人员";
+    }
+);
+
 /// The glossary: every vocabulary with its tokens and Chinese terms, for the UI and documents.
 pub fn glossary() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     macro_rules! entry {
@@ -325,7 +344,8 @@ pub fn glossary() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         DisputeChannel,
         DisputeLevel,
         DisputeStatus,
-        Crs
+        Crs,
+        Role
     )
 }
 
