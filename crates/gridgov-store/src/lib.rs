@@ -6,12 +6,14 @@
 //! - [`postgis`]: PostgreSQL/PostGIS through sqlx, schema in the repository's `migrations/`.
 //! - [`mod@check`]: the one validated write path ([`write()`]) that both backends share: model
 //!   validation, owning divisions, containment and references, before a single transaction.
+//! - [`accounts`]: user accounts and login sessions ([`Accounts`], a supertrait of [`Store`]).
 //! - [`copy`]: copying a whole store into another (`gridgov load`).
 //! - [`changes`]: change feeds ([`Store::changes`]): what every committed write changed, for
 //!   in-memory indexes to stay current whichever process writes.
 //!
 //! Every write is a batch applied in one transaction: it lands whole or not at all.
 
+pub mod accounts;
 pub mod assign;
 pub mod changes;
 pub mod check;
@@ -26,6 +28,7 @@ use std::collections::{BTreeMap, HashSet};
 use async_trait::async_trait;
 use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, ValidationError};
 
+pub use accounts::{Accounts, Credentials, NewUser, Session, User, UserChange, UserId};
 pub use changes::{Change, ChangeFeed};
 pub use check::{check, write, write_guarded, Checker};
 
@@ -121,6 +124,17 @@ pub enum StoreError {
         id: FeatureId,
         /// The tag the writer expected.
         expected: String,
+    },
+    /// A change to an account that does not exist.
+    #[error("there is no user '{0}'")]
+    NoUser(String),
+    /// A stored account row that gridgov cannot read (edited outside gridgov).
+    #[error("stored user '{name}' is malformed: {reason}")]
+    CorruptUser {
+        /// Its name as stored.
+        name: String,
+        /// What is wrong.
+        reason: String,
     },
     /// A background task of a store operation panicked or was cancelled.
     #[error("a background task failed: {0}")]
@@ -309,7 +323,7 @@ pub enum WriteError {
 /// Writes go through [`write()`] (validated); [`Store::apply_unchecked`] is the raw transaction
 /// beneath it.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Accounts + Send + Sync {
     /// One feature by id.
     async fn get(&self, layer: Layer, id: FeatureId) -> Result<Option<Feature>, StoreError>;
     /// Features matching a query, in id order.

@@ -3,7 +3,8 @@
 //! Each layer is a table named after it with an integer `fid` primary key, a `geom` column
 //! registered in `gpkg_geometry_columns` (EPSG:4326, GeoPackage binary geometry written by
 //! geozero), `division_code`, and one column per field. Attribute tables (persons, tenancies…)
-//! are registered as `attributes` in `gpkg_contents`.
+//! are registered as `attributes` in `gpkg_contents`. User accounts and sessions live in two
+//! more tables that are not layers and not registered (`accounts.rs`).
 //!
 //! Reads share a small pool of connections; every write goes through one connection of its
 //! own, which also tells the change feeds when another connection (another process, or
@@ -29,6 +30,9 @@ use tokio::sync::broadcast;
 use crate::changes::{of_batch, of_layers, FeedSender, Signal};
 use crate::sql::{columns, quoted};
 use crate::{Change, ChangeFeed, Guard, Op, Part, Query, Store, StoreError};
+
+/// Accounts and sessions in the GeoPackage (tables that are not layers).
+mod accounts;
 
 /// The GeoPackage `application_id` ("GPKG").
 const APPLICATION_ID: i64 = 0x4750_4B47;
@@ -179,8 +183,8 @@ fn bbox_rect(b: [f64; 4]) -> Rect<f64> {
 }
 
 impl GpkgStore {
-    /// Opens a GeoPackage, creating the file and every layer table if needed. A file that
-    /// exists but is not a GeoPackage is refused, never overwritten.
+    /// Opens a GeoPackage, creating the file, every layer table and the accounts tables if
+    /// needed. A file that exists but is not a GeoPackage is refused, never overwritten.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let exists = path.exists();
         let opts = SqliteConnectOptions::new()
@@ -228,8 +232,9 @@ impl GpkgStore {
         Ok(store)
     }
 
-    /// Whether the file already is a gridgov GeoPackage with every layer (then opening it
-    /// writes nothing: a read-only file opens, and reading creates no journal file).
+    /// Whether the file already is a gridgov GeoPackage with every layer and the accounts
+    /// tables (then opening it writes nothing: a read-only file opens, and reading creates no
+    /// journal file).
     async fn complete(&self) -> Result<bool, StoreError> {
         let app: i64 = sqlx::query_scalar("PRAGMA application_id")
             .fetch_one(&self.pool)
@@ -254,7 +259,8 @@ impl GpkgStore {
             .await?
             .into_iter()
             .collect();
-        Ok(Layer::ALL.iter().all(|l| existing.contains(l.name())))
+        Ok(Layer::ALL.iter().all(|l| existing.contains(l.name()))
+            && accounts::present(&self.pool).await?)
     }
 
     async fn init(&self) -> Result<(), StoreError> {
@@ -302,6 +308,7 @@ impl GpkgStore {
                     .await?;
             }
         }
+        accounts::create(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,8 +1,9 @@
 //! The PostGIS store: PostgreSQL with PostGIS through sqlx, for real deployments.
 //!
 //! The schema lives in the repository's `migrations/` and is applied by [`migrate`]. Every
-//! table carries `shard_key` (the 9-digit township part of `division_code`) in its primary
-//! key `(id, shard_key)`, so that the schema can be distributed by Citus on it.
+//! layer's table carries `shard_key` (the 9-digit township part of `division_code`) in its
+//! primary key `(id, shard_key)`, so that the schema can be distributed by Citus on it; the
+//! two small accounts tables are Citus reference tables.
 //! Inserts are streamed with `COPY … FROM STDIN` inside the batch's transaction.
 //! Every write also notifies the store's change feeds from inside its transaction
 //! (`changes.rs`).
@@ -22,6 +23,8 @@ use gridgov_model::{
 use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 
+/// Accounts and sessions (`gridgov_users`, `gridgov_sessions`).
+mod accounts;
 pub mod changes;
 mod stream;
 mod tiles;
