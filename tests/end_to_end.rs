@@ -571,6 +571,10 @@ async fn server_answers_over_http() {
     }
     let result = async {
         assert!(up, "the server did not come up");
+        // Nothing but the health check answers without a session.
+        let refused = client.get(format!("{base}/api/v1/layers")).send().await?;
+        assert_eq!(refused.status(), 401);
+        let client = signed_in(s(demo()), &base).await;
         let h: serde_json::Value = client
             .get(format!("{base}/api/v1/health"))
             .send()
@@ -801,6 +805,70 @@ async fn start_server(store: &str) -> Server {
     panic!("the server on {store} did not come up");
 }
 
+/// Makes a county admin in `store` with `gridgov user add` (password on standard input), signs
+/// it in at `base` and returns a client that sends its token with every request.
+async fn signed_in(store: &str, base: &str) -> reqwest::Client {
+    use std::io::Write as _;
+    static ACCOUNTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "e2e{}-{}",
+        std::process::id(),
+        ACCOUNTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let password = "a long enough test password";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridgov"))
+        .args([
+            "user",
+            "add",
+            &name,
+            "--role",
+            "county_admin",
+            "--scope",
+            "520526000000",
+            "--password-stdin",
+            "--store",
+            store,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "gridgov user add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let login: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": name, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {login}"));
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn lookup_file_annotates_every_point_in_order() {
     use geo::{Contains, Geometry};
@@ -881,7 +949,7 @@ async fn servers_on_one_postgis_follow_each_others_writes() {
     ok(&["load", "--from", s(demo()), "--to", &db.url]);
     let first = start_server(&db.url).await;
     let second = start_server(&db.url).await;
-    let client = reqwest::Client::new();
+    let client = signed_in(&db.url, &first.base).await;
     // A point in the county, and the station nearest it now.
     let county: serde_json::Value = client
         .get(format!(

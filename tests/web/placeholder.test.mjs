@@ -181,8 +181,19 @@ before(async () => {
   page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
   page.on('request', (req) => allRequests.push(req.url()));
 
-  const villages = page.waitForResponse((r) => r.url().includes('/api/v1/layers/villages/items'), { timeout: 60_000 });
+  // Deny by default: the page asks for a sign-in. The first start printed the county
+  // admin's random password once; sign in with it through the page's form.
+  const printed = /created the county admin '(\S+)' with the password (\S+)/.exec(serverLog);
+  assert.ok(printed, `the first start printed no admin password:\n${serverLog}`);
   await page.goto(`${origin}/`, { waitUntil: 'load', timeout: 60_000 });
+  await page.waitForFunction(() => document.body.dataset.state === 'signin', null, { timeout: 60_000 });
+  // The refused requests before signing in are the only errors allowed.
+  const beforeSignIn = consoleErrors.splice(0);
+  assert.ok(beforeSignIn.every((e) => e.includes('401')), beforeSignIn.join('\n'));
+  await page.fill('#signin-name', printed[1]);
+  await page.fill('#signin-password', printed[2]);
+  const villages = page.waitForResponse((r) => r.url().includes('/api/v1/layers/villages/items') && r.status() === 200, { timeout: 60_000 });
+  await page.click('#signin button[type=submit]');
   villagesResponse = await villages;
   await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
 }, { timeout: 900_000 });

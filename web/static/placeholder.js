@@ -43,7 +43,9 @@ function setState(state, message) {
 async function getGeoJSON(url) {
   const response = await fetch(url, { headers: { Accept: 'application/geo+json, application/json' } });
   if (!response.ok) {
-    throw new Error(`${url}: HTTP ${response.status}`);
+    const err = new Error(`${url}: HTTP ${response.status}`);
+    err.status = response.status;
+    throw err;
   }
   const body = await response.json();
   if (body?.type !== 'FeatureCollection' || !Array.isArray(body.features)) {
@@ -124,9 +126,46 @@ function main() {
   Promise.all([mapLoaded, villagesLoaded, townshipsLoaded])
     .then(([, villages, townships]) => show(map, villages, townships))
     .catch((err) => {
+      if (err.status === 401) {
+        showSignIn();
+        return;
+      }
       setState('error', `加载失败：${err.message}`);
       console.error(err);
     });
+}
+
+// Without a session the server answers nothing but the login: a sign-in form, which sets the
+// session cookie (HttpOnly) and reloads the page.
+function showSignIn() {
+  setState('signin', '请登录');
+  const name = element('input', { id: 'signin-name', name: 'username', autocomplete: 'username', required: true });
+  const password = element('input', {
+    id: 'signin-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true,
+  });
+  const message = element('p', { className: 'hint', role: 'alert' });
+  const form = element('form', { id: 'signin' }, [
+    element('h2', { textContent: '登录' }),
+    element('label', { htmlFor: 'signin-name', textContent: '用户名' }), name,
+    element('label', { htmlFor: 'signin-password', textContent: '密码' }), password,
+    element('button', { type: 'submit', textContent: '登录' }),
+    message,
+  ]);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    message.textContent = '';
+    const response = await fetch('/api/v1/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: name.value, password: password.value }),
+    });
+    if (response.ok) {
+      window.location.reload();
+    } else {
+      message.textContent = '用户名或密码错误，或失败次数过多：请稍后再试。';
+    }
+  });
+  selectionEl.replaceChildren(form);
 }
 
 function show(map, villages, townships) {

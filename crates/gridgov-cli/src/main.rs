@@ -3,6 +3,7 @@
 mod data;
 mod lookup;
 mod progress;
+mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,6 +72,8 @@ enum Command {
         #[arg(long)]
         store: String,
     },
+    /// Manage user accounts: add, list, disable, enable, reset.
+    User(users::UserArgs),
     /// Copy a whole store into another (GeoPackage to PostGIS and back).
     Load {
         /// The source store.
@@ -164,6 +167,21 @@ async fn serve(
         StoreUrl::Postgres(_) => "postgis",
         StoreUrl::GeoPackage(_) => "geopackage",
     };
+    if matches!(parsed, StoreUrl::GeoPackage(_)) {
+        let made = users::first_admin(store.as_ref())
+            .await
+            .context("creating the first county admin")?;
+        if let Some(password) = made {
+            eprintln!(
+                "gridgov: first start: created the county admin 'admin' with the password {password}\n\
+                 gridgov: it is shown only this once; change it with `gridgov user reset admin`"
+            );
+        }
+    } else if store.users().await?.is_empty() {
+        eprintln!(
+            "gridgov: warning: {parsed} has no user accounts; nobody can sign in until one is made with `gridgov user add NAME --role county_admin --scope CODE --store URL`"
+        );
+    }
     if !web_dir.join("index.html").exists() {
         eprintln!(
             "gridgov: warning: {} has no index.html; the API works, the map page does not (run from the repository root, or pass --web-dir)",
@@ -241,6 +259,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Load { from, to } => load(&from, &to).await,
+        Command::User(args) => users::run(args).await,
     }
 }
 

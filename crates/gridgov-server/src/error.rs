@@ -10,6 +10,12 @@ pub enum ApiError {
     /// The request is malformed (a bad parameter); names the parameter.
     #[error("{0}")]
     BadRequest(String),
+    /// No valid session: answered with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A session whose role or scope does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// Nothing at this address (unknown layer, unknown id).
     #[error("{0}")]
     NotFound(String),
@@ -62,6 +68,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, title, detail) = match &self {
             ApiError::BadRequest(d) => (StatusCode::BAD_REQUEST, "Bad request", d.clone()),
+            ApiError::Unauthorized(d) => {
+                let mut r = problem(StatusCode::UNAUTHORIZED, "Unauthorized", d);
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer realm=\"gridgov\""),
+                );
+                return r;
+            }
+            ApiError::Forbidden(d) => (StatusCode::FORBIDDEN, "Forbidden", d.clone()),
             ApiError::NotFound(d) => (StatusCode::NOT_FOUND, "Not found", d.clone()),
             ApiError::TooLarge(d) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -119,19 +134,24 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let body = json!({
-            "type": "about:blank",
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail,
-        });
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
-        )
-            .into_response()
+        problem(status, title, &detail)
     }
+}
+
+/// A problem+json answer.
+fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
+    let body = json!({
+        "type": "about:blank",
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Turns every error answer that is not already a problem into one: axum's own rejections

@@ -6,10 +6,13 @@
 //! - [`live`]: [`LiveIndex`], the county index built at start-up and kept current by the
 //!   store's change feed; bbox and "near a point" listings, H3 counts and lookups read it.
 //! - [`lookup`]: `/api/v1/lookup`, one point or a batch.
+//! - [`auth`]: login, sessions and the deny-by-default gate before every route; handlers take
+//!   the signed-in [`auth::Principal`].
 //! - [`error::ApiError`] is the one error type; every failure is a problem+json body.
 //! - Static files: `/` is `web/index.html`, `/static/*` is `web/static/`, and
 //!   `/vendor/maplibre-gl/*` is MapLibre GL JS from `web/node_modules/maplibre-gl/dist/`.
 
+pub mod auth;
 pub mod error;
 pub mod items;
 pub mod live;
@@ -59,6 +62,8 @@ pub struct AppState {
     pub index: Arc<LiveIndex>,
     /// Encoded vector tiles, invalidated by the index's changes.
     pub tiles: Arc<tiles::TileCache>,
+    /// Session timeouts and login lockout.
+    pub auth: auth::AuthPolicy,
 }
 
 impl AppState {
@@ -84,6 +89,7 @@ impl AppState {
             web_dir,
             index,
             tiles,
+            auth: auth::AuthPolicy::default(),
         }
     }
 }
@@ -112,6 +118,10 @@ pub fn router(state: AppState) -> Router {
     )
     .route_service("/", ServeFile::new(web.join("index.html")))
     .fallback(not_found)
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        auth::authenticate,
+    ))
     .layer(axum::middleware::map_response(error::problems_everywhere))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
     .layer(CompressionLayer::new())
@@ -123,6 +133,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
     let (schemas, paths, lookup) = routes!(lookup::get_lookup, lookup::post_lookup);
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
         .routes(routes!(layers))
         .routes(routes!(items::list, items::create))
         .routes(routes!(

@@ -23,7 +23,10 @@ use utoipa::{OpenApi, ToSchema};
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     components(schemas(Problem, FieldProblem, GeoJsonFeature, FeatureCollection, Link)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     tags(
+        (name = "auth", description = "Sign in and out; every other route needs the session"),
         (name = "status", description = "Health of the server and its store"),
         (name = "features", description = "Layers and their features: read, write, page"),
         (name = "lookup", description = "Which township, village and grid a point is in"),
@@ -32,6 +35,27 @@ use utoipa::{OpenApi, ToSchema};
     )
 )]
 pub struct ApiDoc;
+
+/// The `bearer` security scheme: the token of `POST /api/v1/auth/login`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The token of POST /api/v1/auth/login (the web pages send the HttpOnly session cookie instead)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// An RFC 9457 problem: every error the API answers.
 #[derive(Debug, Serialize, ToSchema)]

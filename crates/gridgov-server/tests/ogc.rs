@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
@@ -20,6 +21,8 @@ use gridgov_store::{Op, Query, Store};
 use http_body_util::BodyExt;
 use serde_json::Value as J;
 use tower::ServiceExt;
+
+mod common;
 
 /// The demo county (seed 42) in a GeoPackage, written once per test run and only read after.
 fn demo_gpkg() -> &'static Path {
@@ -52,12 +55,31 @@ fn demo_gpkg() -> &'static Path {
         .1
 }
 
-/// The router over the demo store, and the store.
+/// The router over the demo store, signed in as a county admin, and the store.
 async fn app() -> (axum::Router, Arc<dyn Store>) {
+    let (raw, store, token) = raw_app().await;
+    (common::as_user(raw, &token), store)
+}
+
+/// The router over the demo store as it is served (every request needs a session), the store,
+/// and the token of a county admin.
+async fn raw_app() -> (axum::Router, Arc<dyn Store>, String) {
+    static ACCOUNTS: AtomicUsize = AtomicUsize::new(0);
     let store: Arc<dyn Store> = Arc::new(GpkgStore::open(demo_gpkg()).await.unwrap());
     let index = LiveIndex::start(store.clone()).await.unwrap();
     let state = AppState::new(store.clone(), "geopackage", std::env::temp_dir(), index, 0);
-    (router(state), store)
+    let app = router(state);
+    // The tests share one demo file: each signs in with an account of its own.
+    let name = format!("admin{}", ACCOUNTS.fetch_add(1, Ordering::Relaxed));
+    let token = common::sign_in(
+        &app,
+        store.as_ref(),
+        &name,
+        gridgov_model::Role::CountyAdmin,
+        "520526000000",
+    )
+    .await;
+    (app, store, token)
 }
 
 struct Reply {
@@ -815,10 +837,12 @@ async fn bad_requests_are_problems_not_crashes() {
 // ------------------------------------------------------------------------------------------
 // GDAL's OAPIF driver against a listening server
 
-fn run(program: &str, args: &[&str]) -> String {
+/// Runs a GDAL program that signs in with the headers in `auth` (`GDAL_HTTP_HEADER_FILE`).
+fn run(auth: &Path, program: &str, args: &[&str]) -> String {
     let out = std::process::Command::new(program)
         .args(args)
         .env("CPL_DEBUG", "OFF")
+        .env("GDAL_HTTP_HEADER_FILE", auth)
         .output()
         .unwrap_or_else(|e| panic!("{program} could not run (is GDAL installed?): {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -846,7 +870,15 @@ fn same(layer: Layer, field: &str, gdal: &J, expected: &J) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gdal_lists_every_collection_and_reads_every_feature() {
-    let (app, store) = app().await;
+    let (app, store, token) = raw_app().await;
+    // GDAL signs in as QGIS users do: with a bearer token in a header file.
+    let header_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        header_file.path(),
+        format!("Authorization: Bearer {token}\n"),
+    )
+    .unwrap();
+    let auth = header_file.path().to_path_buf();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -855,7 +887,8 @@ async fn gdal_lists_every_collection_and_reads_every_feature() {
 
     let listing = {
         let url = url.clone();
-        tokio::task::spawn_blocking(move || run("ogrinfo", &["-ro", "-so", "-q", &url]))
+        let auth = auth.clone();
+        tokio::task::spawn_blocking(move || run(&auth, "ogrinfo", &["-ro", "-so", "-q", &url]))
             .await
             .unwrap()
     };
@@ -879,10 +912,11 @@ async fn gdal_lists_every_collection_and_reads_every_feature() {
         let page = if features.len() > 3000 { "1000" } else { "10" };
         let out = dir.path().join(format!("{layer}.geojson"));
         let written = {
-            let (url, out) = (url.clone(), out.clone());
+            let (url, out, auth) = (url.clone(), out.clone(), auth.clone());
             let name = layer.name();
             tokio::task::spawn_blocking(move || {
                 run(
+                    &auth,
                     "ogr2ogr",
                     &[
                         "-f",
@@ -964,8 +998,13 @@ async fn gdal_lists_every_collection_and_reads_every_feature() {
     let (one, spat) = {
         let url = url.clone();
         tokio::task::spawn_blocking(move || {
-            let one = run("ogrinfo", &["-ro", "-q", &url, "persons", "-fid", &fid]);
+            let one = run(
+                &auth,
+                "ogrinfo",
+                &["-ro", "-q", &url, "persons", "-fid", &fid],
+            );
             let spat = run(
+                &auth,
                 "ogrinfo",
                 &[
                     "-ro",

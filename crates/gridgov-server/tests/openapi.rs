@@ -15,6 +15,9 @@ use common::{app, get, request, text};
 /// here, and so does a description without a route.
 const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/health"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/auth/me"),
     ("get", "/api/v1/layers"),
     ("get", "/api/v1/layers/{layer}/items"),
     ("post", "/api/v1/layers/{layer}/items"),

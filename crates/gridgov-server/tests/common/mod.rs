@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderValue, Request, StatusCode};
 use geo::{point, polygon, Geometry, MultiPolygon};
-use gridgov_model::{Feature, Layer};
+use gridgov_model::{Feature, Layer, Role};
 use gridgov_server::{router, AppState, LiveIndex};
 use gridgov_store::gpkg::GpkgStore;
-use gridgov_store::{write, Op, Store};
+use gridgov_store::{write, NewUser, Op, Store};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -32,6 +32,28 @@ pub async fn app_and_store_with_web(
     dir: &std::path::Path,
     web: &std::path::Path,
 ) -> (axum::Router, Arc<dyn Store>) {
+    let store = county(dir).await;
+    let index = LiveIndex::start(store.clone()).await.unwrap();
+    let app = router(AppState::new(
+        store.clone(),
+        "geopackage",
+        web.to_path_buf(),
+        index,
+        1 << 20,
+    ));
+    let token = sign_in(
+        &app,
+        store.as_ref(),
+        "admin",
+        Role::CountyAdmin,
+        "520526000000",
+    )
+    .await;
+    (as_user(app, &token), store)
+}
+
+/// The small county (one township, one village, 30 households) in `dir/t.gpkg`.
+pub async fn county(dir: &std::path::Path) -> Arc<dyn Store> {
     let store = GpkgStore::open(&dir.join("t.gpkg")).await.unwrap();
     let c = |s: &str| s.parse().unwrap();
     let mut ops = vec![
@@ -65,16 +87,63 @@ pub async fn app_and_store_with_web(
         ));
     }
     write(&store, ops).await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(store);
-    let index = LiveIndex::start(store.clone()).await.unwrap();
-    let app = router(AppState::new(
-        store.clone(),
-        "geopackage",
-        web.to_path_buf(),
-        index,
-        1 << 20,
-    ));
-    (app, store)
+    Arc::new(store)
+}
+
+/// The password of every account the tests make.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Makes an account in the store and signs it in through the login route; returns the token.
+pub async fn sign_in(
+    app: &axum::Router,
+    store: &dyn Store,
+    name: &str,
+    role: Role,
+    scope: &str,
+) -> String {
+    store
+        .add_user(NewUser {
+            name: name.parse().unwrap(),
+            role,
+            scope: scope.parse().unwrap(),
+            password_hash: gridgov_server::auth::password::hash(PASSWORD).unwrap(),
+        })
+        .await
+        .unwrap();
+    login(app, name, PASSWORD).await.1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `POST /api/v1/auth/login`: the status and the JSON answer.
+pub async fn login(
+    app: &axum::Router,
+    name: &str,
+    password: &str,
+) -> (StatusCode, serde_json::Value) {
+    let body = serde_json::json!({"username": name, "password": password}).to_string();
+    let (status, _, bytes) = send(app, "/api/v1/auth/login", "application/json", body.into()).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The router with `Authorization: Bearer TOKEN` added to every request that has none.
+pub fn as_user(app: axum::Router, token: &str) -> axum::Router {
+    let value = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    app.layer(axum::middleware::map_request(
+        move |mut req: Request<Body>| {
+            let value = value.clone();
+            async move {
+                req.headers_mut()
+                    .entry(axum::http::header::AUTHORIZATION)
+                    .or_insert(value);
+                req
+            }
+        },
+    ))
 }
 
 pub async fn send(

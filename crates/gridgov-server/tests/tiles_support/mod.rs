@@ -6,6 +6,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use geo::{BoundingRect, Rect};
@@ -82,11 +85,25 @@ pub async fn gpkg_app(cache_bytes: usize) -> App {
 
 /// The app over any store.
 pub async fn app_over(store: Arc<dyn Store>, kind: &'static str, cache_bytes: usize) -> App {
+    static ACCOUNTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let index = LiveIndex::start(store.clone()).await.unwrap();
     let web = std::env::temp_dir();
-    let state = AppState::new(store, kind, web, index, cache_bytes);
+    let state = AppState::new(store.clone(), kind, web, index, cache_bytes);
+    let raw = router(state.clone());
+    let name = format!(
+        "admin{}",
+        ACCOUNTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let token = common::sign_in(
+        &raw,
+        store.as_ref(),
+        &name,
+        gridgov_model::Role::CountyAdmin,
+        "520526000000",
+    )
+    .await;
     App {
-        router: router(state.clone()),
+        router: common::as_user(raw, &token),
         state,
         dir: None,
     }
