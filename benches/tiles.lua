@@ -7,7 +7,9 @@
 --
 --   wrk -t1 -c64 -d20s -s tiles.lua http://127.0.0.1:PORT -- PATHS_FILE [ENCODING]
 --
--- ENCODING is the Accept-Encoding sent (default gzip; `identity` for none).
+-- ENCODING is the Accept-Encoding sent (default gzip; `identity` for none). When the
+-- environment variable TILES_AUTHORIZATION is set and not empty, every request carries it as
+-- the Authorization header (gridgov: `Bearer TOKEN`; unset for Martin and fixed_body).
 
 local requests = {}
 local i = 0
@@ -24,6 +26,10 @@ function init(args)
     error("tiles.lua: pass the paths file after --")
   end
   wrk.headers["Accept-Encoding"] = args[2] or "gzip"
+  local authorization = os.getenv("TILES_AUTHORIZATION")
+  if authorization ~= nil and authorization ~= "" then
+    wrk.headers["Authorization"] = authorization
+  end
   for line in io.lines(file) do
     if line ~= "" then
       requests[#requests + 1] = wrk.format("GET", line)

@@ -29,6 +29,13 @@
 # machine's cores. Every request sends `Accept-Encoding: $ENCODING` (default gzip; both
 # servers then gzip at level 6).
 #
+# Sign-in: gridgov answers nothing but its health check without a session. Each store (the
+# PostGIS database, the GeoPackage) gets a county admin `bench` (`gridgov user add …
+# --password-stdin`, a fixed bench password); once a gridgov server is up the script logs in
+# (`POST /api/v1/auth/login`) and sends `Authorization: Bearer TOKEN` on every request to that
+# server: TileJSON (curl), `tile_bench compare`/`fetch` (--a-token, --b-token, --token) and
+# wrk (benches/tiles.lua reads TILES_AUTHORIZATION). Martin and fixed_body get no header.
+#
 # Environment: CARGO_TARGET_DIR (default ./target), MARTIN, MARTIN_POOL_SIZE (default:
 # Martin's own, 20; gridgov's pool is 8), ADDRESSES, SEED (42), WRK_*, WARM_SECONDS, ROUNDS,
 # ENCODING, SKIP_BUILD=1 (use the binaries already built), KEEP=1 (keep the work folder).
@@ -55,6 +62,10 @@ MARTIN_PORT=18091
 FIXED_PORT=18092
 CACHED_PORT=18093
 GPKG_PORT=18094
+# The account every gridgov server is signed in with (a throwaway store: the password is fixed).
+BENCH_USER=bench
+BENCH_PASSWORD=gridgov-tile-bench
+BENCH_SCOPE=520526000000
 
 say() { echo "tiles.sh: $*" >&2; }
 die() {
@@ -149,6 +160,23 @@ start_server() {
     die "$name did not answer $health within 60 s"
 }
 
+# add_bench_user STORE: the bench account in a store (a GeoPackage path or postgres:// URL).
+add_bench_user() {
+    printf '%s\n' "$BENCH_PASSWORD" |
+        "$GRIDGOV" user add "$BENCH_USER" --role county_admin --scope "$BENCH_SCOPE" \
+            --password-stdin --store "$1" >&2
+}
+
+# sign_in PORT: prints a session token of the bench account from the gridgov server on PORT.
+sign_in() {
+    local token
+    token=$(jq -cn --arg u "$BENCH_USER" --arg p "$BENCH_PASSWORD" '{username: $u, password: $p}' |
+        curl -fsS -H 'Content-Type: application/json' --data-binary @- \
+            "http://127.0.0.1:$1/api/v1/auth/login" | jq -r '.token // empty') || true
+    [[ -n $token ]] || return 1
+    printf '%s\n' "$token"
+}
+
 stop_server() {
     local name=$1
     [[ -n ${PIDS[$name]:-} ]] || return 0
@@ -169,17 +197,21 @@ cpu_seconds() {
         'BEGIN { printf "%.2f", (u + s) / hz }'
 }
 
-# bench KEY SERVER_NAME PORT PATHS_FILE: a warm-up, then one measured wrk run; appends the
-# requests/s to RPS[KEY] and keeps the run's other figures in R[KEY_*] (the last round's).
+# bench KEY SERVER_NAME PORT PATHS_FILE [TOKEN]: a warm-up, then one measured wrk run (with
+# `Authorization: Bearer TOKEN` when given); appends the requests/s to RPS[KEY] and keeps the
+# run's other figures in R[KEY_*] (the last round's).
 declare -A RPS=()
 bench() {
-    local key=$1 name=$2 port=$3 paths=$4 out=$WORK/wrk_$1.out line kv cpu0 cpu1
-    local base=http://127.0.0.1:$port
-    wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WARM_SECONDS}s" -s "$BENCHES/tiles.lua" \
-        "$base" -- "$paths" "$ENCODING" >/dev/null
+    local key=$1 name=$2 port=$3 paths=$4 token=${5:-} out=$WORK/wrk_$1.out line kv cpu0 cpu1
+    local base=http://127.0.0.1:$port authorization=""
+    if [[ -n $token ]]; then
+        authorization="Bearer $token"
+    fi
+    TILES_AUTHORIZATION=$authorization wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" \
+        -d"${WARM_SECONDS}s" -s "$BENCHES/tiles.lua" "$base" -- "$paths" "$ENCODING" >/dev/null
     cpu0=$(cpu_seconds "${PIDS[$name]}")
-    wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" -s "$BENCHES/tiles.lua" \
-        "$base" -- "$paths" "$ENCODING" >"$out"
+    TILES_AUTHORIZATION=$authorization wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" \
+        -d"${WRK_SECONDS}s" -s "$BENCHES/tiles.lua" "$base" -- "$paths" "$ENCODING" >"$out"
     cpu1=$(cpu_seconds "${PIDS[$name]}")
     line=$(grep '^wrk_result ' "$out") || die "wrk printed no result: $(cat "$out")"
     for kv in ${line#wrk_result }; do
@@ -209,6 +241,7 @@ say "generating the demo county (seed $SEED) and loading it into PostGIS"
 "$GRIDGOV" demo --out "$WORK/demo.gpkg" --seed "$SEED" >&2
 "$GRIDGOV" migrate --store "$URL" >&2
 "$GRIDGOV" load --from "$WORK/demo.gpkg" --to "$URL" >&2
+add_bench_user "$URL" || die "could not add the bench account to PostGIS"
 PSQL=(psql -X -q -At -h 127.0.0.1 -p "$GRIDGOV_PG_PORT" -U postgres -d gridgov_test)
 "${PSQL[@]}" -c 'VACUUM ANALYZE' >&2
 R[postgis_version]=$("${PSQL[@]}" -c "SELECT 'PostgreSQL ' || split_part(version(), ' ', 2) || ' / PostGIS ' || postgis_lib_version() || ' / GEOS ' || postgis_geos_version()")
@@ -219,7 +252,9 @@ R[features]=$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM households) || ' hou
 say "1. gridgov on PostGIS, caches off (port $GRIDGOV_PORT)"
 start_server gridgov "$GRIDGOV_PORT" /api/v1/health \
     "$GRIDGOV" serve --store "$URL" --addr "127.0.0.1:$GRIDGOV_PORT" --web-dir "$ROOT/web" --tile-cache-mb 0
-BOUNDS=$(curl -fsS "http://127.0.0.1:$GRIDGOV_PORT/tiles/counties.json" | jq -r '.bounds | map(tostring) | join(",")')
+PG_TOKEN=$(sign_in "$GRIDGOV_PORT") || die "could not sign in to gridgov on port $GRIDGOV_PORT"
+BOUNDS=$(curl -fsS -H "Authorization: Bearer $PG_TOKEN" "http://127.0.0.1:$GRIDGOV_PORT/tiles/counties.json" |
+    jq -r '.bounds | map(tostring) | join(",")')
 [[ $BOUNDS == *,*,*,* ]] || die "no county bounds in /tiles/counties.json: '$BOUNDS'"
 R[bounds]=$BOUNDS
 "$TILE_BENCH" addresses --bounds "$BOUNDS" --dir "$WORK" --count "$ADDRESSES" --seed "$SEED" >"$WORK/addresses.out"
@@ -239,11 +274,11 @@ if [[ -n $HAVE_MARTIN ]]; then
     G=http://127.0.0.1:$GRIDGOV_PORT
     say "1. comparing every tile of both mixes (gridgov against Martin)"
     "$TILE_BENCH" compare --label all --a "gridgov=$G" --a-paths "$WORK/gridgov_all.paths" \
-        --b "martin=$M" --b-paths "$WORK/martin_all.paths" --encoding "$ENCODING" \
+        --a-token "$PG_TOKEN" --b "martin=$M" --b-paths "$WORK/martin_all.paths" --encoding "$ENCODING" \
         --report "$WORK/compare_all.txt" >"$WORK/compare_all.out"
     collect "$WORK/compare_all.out"
     "$TILE_BENCH" compare --label layers --a "gridgov=$G" --a-paths "$WORK/gridgov_layers.paths" \
-        --b "martin=$M" --b-paths "$WORK/martin_layers.paths" --encoding "$ENCODING" \
+        --a-token "$PG_TOKEN" --b "martin=$M" --b-paths "$WORK/martin_layers.paths" --encoding "$ENCODING" \
         --report "$WORK/compare_layers.txt" >"$WORK/compare_layers.out"
     collect "$WORK/compare_layers.out"
 fi
@@ -256,7 +291,7 @@ for round in $(seq 1 "$ROUNDS"); do
         for mix in all layers; do
             say "1. round $round: $side, $mix"
             if [[ $side == gridgov ]]; then
-                bench "pg_gridgov_$mix" gridgov "$GRIDGOV_PORT" "$WORK/gridgov_$mix.paths"
+                bench "pg_gridgov_$mix" gridgov "$GRIDGOV_PORT" "$WORK/gridgov_$mix.paths" "$PG_TOKEN"
             else
                 bench "pg_martin_$mix" martin "$MARTIN_PORT" "$WORK/martin_$mix.paths"
             fi
@@ -268,18 +303,21 @@ stop_server martin
 # ---------------------------------------------------------------------------------------
 # 3. GeoPackage, caches off (gridgov on PostGIS still up, for the comparison of tiles).
 say "3. gridgov on the GeoPackage, caches off (port $GPKG_PORT)"
+add_bench_user "$WORK/demo.gpkg" || die "could not add the bench account to the GeoPackage"
 start_server gpkg "$GPKG_PORT" /api/v1/health \
     "$GRIDGOV" serve --store "$WORK/demo.gpkg" --addr "127.0.0.1:$GPKG_PORT" --web-dir "$ROOT/web" --tile-cache-mb 0
+GPKG_TOKEN=$(sign_in "$GPKG_PORT") || die "could not sign in to gridgov on port $GPKG_PORT"
 "$TILE_BENCH" compare --label gpkg_all --a "gpkg=http://127.0.0.1:$GPKG_PORT" \
-    --a-paths "$WORK/gridgov_all.paths" --b "postgis=http://127.0.0.1:$GRIDGOV_PORT" \
-    --b-paths "$WORK/gridgov_all.paths" --encoding "$ENCODING" \
+    --a-paths "$WORK/gridgov_all.paths" --a-token "$GPKG_TOKEN" \
+    --b "postgis=http://127.0.0.1:$GRIDGOV_PORT" --b-paths "$WORK/gridgov_all.paths" \
+    --b-token "$PG_TOKEN" --encoding "$ENCODING" \
     --report "$WORK/compare_gpkg.txt" >"$WORK/compare_gpkg.out"
 collect "$WORK/compare_gpkg.out"
 stop_server gridgov
 for round in $(seq 1 "$ROUNDS"); do
     for mix in all layers; do
         say "3. round $round: GeoPackage, $mix"
-        bench "gpkg_$mix" gpkg "$GPKG_PORT" "$WORK/gridgov_$mix.paths"
+        bench "gpkg_$mix" gpkg "$GPKG_PORT" "$WORK/gridgov_$mix.paths" "$GPKG_TOKEN"
     done
 done
 stop_server gpkg
@@ -289,10 +327,11 @@ stop_server gpkg
 say "2. gridgov on PostGIS with a 256 MiB tile cache (port $CACHED_PORT), every composite tile fetched first"
 start_server cached "$CACHED_PORT" /api/v1/health \
     "$GRIDGOV" serve --store "$URL" --addr "127.0.0.1:$CACHED_PORT" --web-dir "$ROOT/web" --tile-cache-mb 256
+CACHED_TOKEN=$(sign_in "$CACHED_PORT") || die "could not sign in to gridgov on port $CACHED_PORT"
 "$TILE_BENCH" fetch --base "http://127.0.0.1:$CACHED_PORT" --paths "$WORK/gridgov_all.paths" \
-    --encoding "$ENCODING" >/dev/null
+    --token "$CACHED_TOKEN" --encoding "$ENCODING" >/dev/null
 "$TILE_BENCH" fetch --base "http://127.0.0.1:$CACHED_PORT" --paths "$WORK/gridgov_all.paths" \
-    --encoding "$ENCODING" >"$WORK/fetch_cached.out"
+    --token "$CACHED_TOKEN" --encoding "$ENCODING" >"$WORK/fetch_cached.out"
 collect "$WORK/fetch_cached.out"
 BODY=${R[mean_wire_bytes]}
 FIXED_ARGS=(--bytes "$BODY" --addr "127.0.0.1:$FIXED_PORT")
@@ -305,7 +344,7 @@ for round in $(seq 1 "$ROUNDS"); do
     for side in $order; do
         say "2. round $round: $side"
         if [[ $side == cached ]]; then
-            bench cached_gridgov cached "$CACHED_PORT" "$WORK/gridgov_all.paths"
+            bench cached_gridgov cached "$CACHED_PORT" "$WORK/gridgov_all.paths" "$CACHED_TOKEN"
         else
             bench cached_fixed fixed "$FIXED_PORT" "$WORK/gridgov_all.paths"
         fi

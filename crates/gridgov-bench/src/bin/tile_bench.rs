@@ -17,16 +17,22 @@
 //!     PostGIS database at URL: per layer the table, its geometry type, gridgov's tile
 //!     attributes (with `division_code`) as properties, the id column as MVT feature id,
 //!     gridgov's minimum zoom, extent 4096, buffer 64, clipping on; Martin's tile cache off.
-//! tile_bench fetch --base URL --paths FILE [--encoding gzip|identity] [--concurrency C]
+//! tile_bench fetch --base URL --paths FILE [--token T] [--encoding gzip|identity]
+//!                  [--concurrency C]
 //!     requests every path once; prints the count, statuses and mean body size on the wire.
 //! tile_bench compare --a NAME=URL --a-paths FILE --b NAME=URL --b-paths FILE
-//!                    [--label L] [--encoding gzip|identity] [--report FILE] [--concurrency C]
+//!                    [--a-token T] [--b-token T] [--label L] [--encoding gzip|identity]
+//!                    [--report FILE] [--concurrency C]
 //!     requests line i of both path files from both servers (the same tile), decodes both
 //!     (gunzipped when sent gzipped) and compares: bytes on the wire and uncompressed, features
 //!     and vertices per layer, feature ids found on one side only, attribute names, attribute
 //!     values of the features both hold. Every tile whose feature counts differ in a layer is
 //!     listed in the report.
 //! ```
+//!
+//! A token (`--token`, `--a-token`, `--b-token`: a gridgov session, from
+//! `POST /api/v1/auth/login`) is sent as `Authorization: Bearer T` to that server only; Martin
+//! takes none. A 401 stops the run: a bench of refusals would measure nothing.
 //!
 //! Figures go to stdout as `result name=value` lines for the script, explanations to stderr.
 
@@ -384,17 +390,32 @@ fn client() -> Result<reqwest::Client> {
         .context("making the HTTP client")
 }
 
-async fn fetch(client: &reqwest::Client, url: String, gzip: bool) -> Result<Fetched> {
-    let response = client
-        .get(&url)
-        .header(
-            reqwest::header::ACCEPT_ENCODING,
-            if gzip { "gzip" } else { "identity" },
-        )
-        .send()
-        .await
-        .with_context(|| format!("GET {url}"))?;
+/// `GET url`, with `Authorization: Bearer token` when there is a token.
+async fn fetch(
+    client: &reqwest::Client,
+    url: String,
+    gzip: bool,
+    token: Option<&str>,
+) -> Result<Fetched> {
+    let mut request = client.get(&url).header(
+        reqwest::header::ACCEPT_ENCODING,
+        if gzip { "gzip" } else { "identity" },
+    );
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.with_context(|| format!("GET {url}"))?;
     let status = response.status().as_u16();
+    if status == 401 {
+        bail!(
+            "GET {url}: 401 ({}): gridgov needs a session token (--token, --a-token, --b-token)",
+            if token.is_some() {
+                "the token was refused"
+            } else {
+                "no token was sent"
+            }
+        );
+    }
     let gzipped = response
         .headers()
         .get(reqwest::header::CONTENT_ENCODING)
@@ -424,9 +445,10 @@ async fn fetch_all(flags: &Flags) -> Result<()> {
     let paths = read_paths(flags.req("paths")?)?;
     let gzip = flags.gzip()?;
     let concurrency: usize = flags.num("concurrency", 8)?;
+    let token = flags.opt("token");
     let client = client()?;
     let fetched: Vec<Fetched> = stream::iter(paths.iter())
-        .map(|p| fetch(&client, format!("{base}{p}"), gzip))
+        .map(|p| fetch(&client, format!("{base}{p}"), gzip, token))
         .buffered(concurrency.max(1))
         .try_collect()
         .await?;
@@ -627,6 +649,7 @@ async fn compare(flags: &Flags) -> Result<()> {
     let label = flags.opt("label").unwrap_or("tiles").to_owned();
     let gzip = flags.gzip()?;
     let concurrency: usize = flags.num("concurrency", 4)?;
+    let (a_token, b_token) = (flags.opt("a-token"), flags.opt("b-token"));
     let client = client()?;
 
     let pairs = stream::iter(a_paths.iter().zip(&b_paths))
@@ -634,8 +657,8 @@ async fn compare(flags: &Flags) -> Result<()> {
             let client = &client;
             let (ua, ub) = (format!("{a_url}{pa}"), format!("{b_url}{pb}"));
             async move {
-                let fa = fetch(client, ua, gzip).await?;
-                let fb = fetch(client, ub, gzip).await?;
+                let fa = fetch(client, ua, gzip, a_token).await?;
+                let fb = fetch(client, ub, gzip, b_token).await?;
                 anyhow::Ok((pa.clone(), fa, fb))
             }
         })
