@@ -147,9 +147,23 @@ async fn lookup_file(store: &str, crs: Crs, file: &Path, out: &Path) -> Result<(
     let index = county_index(store.as_ref()).await?;
     let mut answer = Vec::with_capacity(input.len() * 3);
     let n = if geojson {
-        batch::annotate_geojson(&index, crs, &input, usize::MAX, &mut answer)
+        batch::annotate_geojson(
+            &index,
+            &gridgov_index::Everything,
+            crs,
+            &input,
+            usize::MAX,
+            &mut answer,
+        )
     } else {
-        batch::annotate_csv(&index, crs, &input, usize::MAX, &mut answer)
+        batch::annotate_csv(
+            &index,
+            &gridgov_index::Everything,
+            crs,
+            &input,
+            usize::MAX,
+            &mut answer,
+        )
     }
     .with_context(|| format!("{} was not written", out.display()))
     .with_context(|| format!("reading {}", file.display()))?;

@@ -4,7 +4,7 @@
 use geo::Coord;
 use gridgov_model::{Crs, Feature};
 
-use crate::county::{CountyIndex, Lookup, Nearest};
+use crate::county::{CountyIndex, Lookup, LookupFilter, Nearest};
 
 /// The most points one request may carry.
 pub const MAX_POINTS: usize = 100_000;
@@ -145,6 +145,7 @@ fn number(rec: &csv::StringRecord, at: usize, row: u64, col: &str) -> Result<f64
 /// right). Returns the number of points.
 pub fn annotate_csv(
     index: &CountyIndex,
+    filter: &dyn LookupFilter,
     crs: Crs,
     input: &[u8],
     max: usize,
@@ -190,7 +191,7 @@ pub fn annotate_csv(
         let lon = number(&rec, lon_at, row, "longitude")?;
         let lat = number(&rec, lat_at, row, "latitude")?;
         coordinate(lon, lat, || format!("CSV row {row}"))?;
-        let found = index.lookup(crs, lon, lat);
+        let found = index.lookup_where(crs, lon, lat, filter);
         writer
             .write_record(
                 rec.iter()
@@ -210,6 +211,7 @@ pub fn annotate_csv(
 /// order. Returns the number of points.
 pub fn annotate_geojson(
     index: &CountyIndex,
+    filter: &dyn LookupFilter,
     crs: Crs,
     input: &[u8],
     max: usize,
@@ -243,7 +245,7 @@ pub fn annotate_geojson(
             return Err(bad(format!("{} has no [lon, lat] coordinates", place())));
         };
         coordinate(lon, lat, place)?;
-        let found = index.lookup(crs, lon, lat);
+        let found = index.lookup_where(crs, lon, lat, filter);
         let Some(obj) = f.as_object_mut() else {
             return Err(bad(format!("{} is not an object", place())));
         };
@@ -305,7 +307,15 @@ mod tests {
             want.push(index.locate(c).map(|l| record(Some(&l))[7].clone()));
         }
         let mut out = Vec::new();
-        let n = annotate_csv(&index, Crs::Wgs84, input.as_bytes(), MAX_POINTS, &mut out).unwrap();
+        let n = annotate_csv(
+            &index,
+            &crate::Everything,
+            Crs::Wgs84,
+            input.as_bytes(),
+            MAX_POINTS,
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(n, MAX_POINTS);
         let mut reader = csv::Reader::from_reader(out.as_slice());
         let headers = reader.headers().unwrap().clone();
@@ -335,6 +345,7 @@ mod tests {
         input.push_str("100000,106.0,26.0,x\n");
         let err = annotate_csv(
             &index,
+            &crate::Everything,
             Crs::Wgs84,
             input.as_bytes(),
             MAX_POINTS,
@@ -351,9 +362,16 @@ mod tests {
         let (index, homes) = demo();
         let h = homes[0];
         let run = |text: &str| {
-            annotate_csv(&index, Crs::Wgs84, text.as_bytes(), 10, &mut Vec::new())
-                .unwrap_err()
-                .to_string()
+            annotate_csv(
+                &index,
+                &crate::Everything,
+                Crs::Wgs84,
+                text.as_bytes(),
+                10,
+                &mut Vec::new(),
+            )
+            .unwrap_err()
+            .to_string()
         };
         assert!(run("x1,y1\n1,2\n").contains("no longitude column"));
         let text = format!("经度,纬度\n{},{}\nabc,26\n", h.x, h.y);
@@ -367,7 +385,15 @@ mod tests {
         // A byte-order mark (as spreadsheet programs write) is read and given back.
         let text = format!("\u{feff}Lon,Lat\n{},{}\n", h.x, h.y);
         let mut out = Vec::new();
-        annotate_csv(&index, Crs::Wgs84, text.as_bytes(), 10, &mut out).unwrap();
+        annotate_csv(
+            &index,
+            &crate::Everything,
+            Crs::Wgs84,
+            text.as_bytes(),
+            10,
+            &mut out,
+        )
+        .unwrap();
         assert!(out.starts_with(b"\xEF\xBB\xBFLon,Lat,lookup_status"));
     }
 
@@ -390,6 +416,7 @@ mod tests {
         let mut out = Vec::new();
         let n = annotate_geojson(
             &index,
+            &crate::Everything,
             Crs::Gcj02,
             body.to_string().as_bytes(),
             10,
@@ -410,6 +437,7 @@ mod tests {
             {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[1, 2], [3, 4]]}}]});
         let err = annotate_geojson(
             &index,
+            &crate::Everything,
             Crs::Wgs84,
             line.to_string().as_bytes(),
             10,

@@ -46,6 +46,51 @@ fn nearest(index: Option<&LayerIndex>, point: Coord<f64>) -> Option<Nearest<'_>>
     })
 }
 
+/// What a lookup may answer with: the server's scope of the asking user. A point the filter
+/// refuses is answered as outside; features it refuses are left out (the nearest station is
+/// the nearest one it admits).
+pub trait LookupFilter {
+    /// Whether the point (looked up without a filter) is one to answer.
+    fn point(&self, found: &Lookup<'_>) -> bool;
+    /// Whether a feature may be part of an answer.
+    fn feature(&self, f: &Feature) -> bool;
+}
+
+/// The filter that admits everything (the command line, tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Everything;
+
+impl LookupFilter for Everything {
+    fn point(&self, _: &Lookup<'_>) -> bool {
+        true
+    }
+    fn feature(&self, _: &Feature) -> bool {
+        true
+    }
+}
+
+/// How many nearest candidates are tried for the nearest admitted one.
+const NEAREST_CANDIDATES: usize = 64;
+
+fn nearest_where<'a>(
+    index: Option<&'a LayerIndex>,
+    point: Coord<f64>,
+    filter: &dyn LookupFilter,
+) -> Option<Nearest<'a>> {
+    let first = nearest(index, point)?;
+    if filter.feature(first.feature) {
+        return Some(first);
+    }
+    index?
+        .nearest(point, NEAREST_CANDIDATES)
+        .into_iter()
+        .find(|n| filter.feature(n.feature))
+        .map(|n| Nearest {
+            feature: n.feature,
+            metres: n.metres,
+        })
+}
+
 /// The layers a lookup reads.
 pub const LOOKUP_LAYERS: [Layer; 8] = [
     Layer::Counties,
@@ -182,6 +227,32 @@ impl CountyIndex {
     /// Looks up a point given in `crs`; `None` when it lies outside the county.
     pub fn lookup(&self, crs: Crs, lon: f64, lat: f64) -> Option<Lookup<'_>> {
         self.locate(crs::to_wgs84(crs, Coord { x: lon, y: lat }))
+    }
+
+    /// [`CountyIndex::lookup`] as a filter allows: `None` also when the filter refuses the
+    /// point; features it refuses are left out, and the nearest stations are the nearest it
+    /// admits (among the 64 nearest).
+    pub fn lookup_where(
+        &self,
+        crs: Crs,
+        lon: f64,
+        lat: f64,
+        filter: &dyn LookupFilter,
+    ) -> Option<Lookup<'_>> {
+        let point = crs::to_wgs84(crs, Coord { x: lon, y: lat });
+        let l = self.locate(point)?;
+        if !filter.point(&l) {
+            return None;
+        }
+        Some(Lookup {
+            point,
+            township: l.township.filter(|f| filter.feature(f)),
+            village: l.village.filter(|f| filter.feature(f)),
+            group: l.group.filter(|f| filter.feature(f)),
+            grid: l.grid.filter(|f| filter.feature(f)),
+            transfer_station: nearest_where(self.layer(Layer::TransferStations), point, filter),
+            collection_point: nearest_where(self.layer(Layer::CollectionPoints), point, filter),
+        })
     }
 
     /// Looks up a WGS84 point; `None` when it lies outside the county.

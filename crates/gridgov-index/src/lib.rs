@@ -22,5 +22,5 @@ pub mod county;
 pub mod layer;
 
 pub use cells::Cells;
-pub use county::{CountyIndex, Lookup, Nearest, LOOKUP_LAYERS};
+pub use county::{CountyIndex, Everything, Lookup, LookupFilter, Nearest, LOOKUP_LAYERS};
 pub use layer::{Frame, LayerIndex, Near};

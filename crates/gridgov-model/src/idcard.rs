@@ -43,9 +43,10 @@ impl IdCardNumber {
         &self.0
     }
 
-    /// The number masked for display: region and last two characters kept.
+    /// The number masked for display: the region (six digits) and the last four characters
+    /// kept, the birth date hidden (as [`crate::access::mask_id_card`]).
     pub fn masked(&self) -> String {
-        format!("{}**********{}", &self.0[..6], &self.0[16..])
+        crate::access::mask_id_card(&self.0)
     }
 }
 
@@ -108,7 +109,7 @@ mod tests {
     #[test]
     fn masking_hides_the_birth_date() {
         let id: IdCardNumber = "11010519491231002X".parse().unwrap();
-        assert_eq!(id.masked(), "110105**********2X");
+        assert_eq!(id.masked(), "110105********002X");
         assert!(!format!("{id:?}").contains("19491231"));
     }
 }

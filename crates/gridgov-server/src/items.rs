@@ -19,8 +19,10 @@ use utoipa::IntoParams;
 
 use crate::openapi::{FeatureCollection, GeoJsonFeature, Problem};
 
+use crate::access::{Access, Narrowed};
+use crate::auth::Principal;
 use crate::{
-    live, lookup, parse_bbox, parse_count, parse_layer, redact, ApiError, AppState, DEFAULT_LIMIT,
+    live, lookup, parse_bbox, parse_count, parse_layer, ApiError, AppState, DEFAULT_LIMIT,
     MAX_LIMIT,
 };
 
@@ -58,10 +60,13 @@ pub struct ItemParams {
         (status = 404, description = "Unknown layer", content_type = "application/problem+json", body = Problem)))]
 pub async fn list(
     State(s): State<AppState>,
+    who: Principal,
     Path(layer): Path<String>,
     QueryParams(p): QueryParams<ItemParams>,
 ) -> Result<Response, ApiError> {
     let layer = parse_layer(&layer)?;
+    let access = Access::of(&who, &s)?;
+    access.read(layer)?;
     let limit = parse_count("limit", p.limit.as_deref())?.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::BadRequest(format!(
@@ -110,6 +115,11 @@ pub async fn list(
         ));
     }
     let skip = offset.unwrap_or(0);
+    // Only what lies in the user's scope: a requested division is narrowed to it.
+    let division = match access.narrow(division) {
+        Narrowed::Within(d) => d,
+        Narrowed::Outside => return Ok(collection(layer, &p, Some(0), &[], None)),
+    };
     let (matched, page): (Option<u64>, Vec<serde_json::Value>) = if bbox.is_some() || near.is_some()
     {
         // Spatial filters are answered by the index, never by scanning.
@@ -123,7 +133,7 @@ pub async fn list(
         let Some(layer_index) = index.layer(layer) else {
             return Ok(collection(layer, &p, Some(0), &[], None));
         };
-        let under = |f: &Feature| division.as_ref().is_none_or(|d| d.contains(&f.division));
+        let under = |f: &Feature| division.contains(&f.division) && access.admits(f);
         let boxed: Option<HashSet<FeatureId>> =
             bbox.map(|b| layer_index.in_bbox(b).iter().filter_map(|f| f.id).collect());
         let in_box = |f: &Feature| {
@@ -160,7 +170,7 @@ pub async fn list(
             .skip(skip as usize)
             .take(limit as usize)
             .map(|(f, metres)| {
-                let mut json = redact(layer, f.clone()).to_geojson();
+                let mut json = access.mask(layer, f.clone()).to_geojson();
                 if let (Some(m), Some(obj)) = (metres, json.as_object_mut()) {
                     obj.insert("distance_m".into(), json!((m * 10.0).round() / 10.0));
                 }
@@ -170,23 +180,16 @@ pub async fn list(
         (matched, page)
     } else {
         let q = Query {
-            division,
+            division: Some(division),
             limit: Some(limit),
             offset,
             after_id: after,
             ..Query::default()
         };
-        let matched = if after.is_some() {
-            None
-        } else {
-            Some(s.store.count(layer, &q).await?)
-        };
-        let page = s
-            .store
-            .query(layer, &q)
-            .await?
+        let (matched, features) = access.page(&*s.store, layer, q, after.is_none()).await?;
+        let page = features
             .into_iter()
-            .map(|f| redact(layer, f).to_geojson())
+            .map(|f| access.mask(layer, f).to_geojson())
             .collect();
         (matched, page)
     };
@@ -311,13 +314,13 @@ fn parse_id(id: &str) -> Result<FeatureId, ApiError> {
         })
 }
 
-/// A feature as the API answers it: masked GeoJSON with its `ETag`.
-fn feature_response(status: StatusCode, layer: Layer, f: Feature) -> Response {
+/// A feature as the API answers it: masked for the role, as GeoJSON, with its `ETag`.
+fn feature_response(status: StatusCode, access: &Access, layer: Layer, f: Feature) -> Response {
     let etag = f.etag();
     let mut r = (
         status,
         [(header::CONTENT_TYPE, "application/geo+json")],
-        redact(layer, f).to_geojson().to_string(),
+        access.mask(layer, f).to_geojson().to_string(),
     )
         .into_response();
     if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -339,15 +342,19 @@ fn feature_response(status: StatusCode, layer: Layer, f: Feature) -> Response {
         (status = 404, description = "Unknown layer or feature", content_type = "application/problem+json", body = Problem)))]
 pub async fn get(
     State(s): State<AppState>,
+    who: Principal,
     Path((layer, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let layer = parse_layer(&layer)?;
+    let access = Access::of(&who, &s)?;
+    access.read(layer)?;
     let id = parse_id(&id)?;
     let f = s
         .store
         .get(layer, id)
         .await?
+        .filter(|f| access.admits(f))
         .ok_or_else(|| ApiError::NotFound(format!("{layer} has no feature {id}")))?;
     let etag = f.etag();
     if tags(&headers, header::IF_NONE_MATCH).is_some_and(|t| t.matches(&etag)) {
@@ -357,7 +364,7 @@ pub async fn get(
         }
         return Ok(r);
     }
-    Ok(feature_response(StatusCode::OK, layer, f))
+    Ok(feature_response(StatusCode::OK, &access, layer, f))
 }
 
 /// Query parameters of writes.
@@ -414,6 +421,7 @@ fn tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Tags> {
 /// guard to write under (its tag is re-checked inside the write's transaction).
 async fn precondition(
     s: &AppState,
+    access: &Access,
     layer: Layer,
     id: FeatureId,
     headers: &HeaderMap,
@@ -427,6 +435,7 @@ async fn precondition(
         .store
         .get(layer, id)
         .await?
+        .filter(|f| access.admits(f))
         .ok_or_else(|| ApiError::NotFound(format!("{layer} has no feature {id}")))?;
     let etag = current.etag();
     if !tags.matches(&etag) {
@@ -435,6 +444,19 @@ async fn precondition(
         )));
     }
     Ok((current, Guard { layer, id, etag }))
+}
+
+/// Refuses to write a feature that would lie outside the user's scope.
+fn in_scope(access: &Access, f: &Feature) -> Result<(), ApiError> {
+    if access.admits(f) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "the feature would lie outside your scope ({}): owned by {}",
+            access.scope(),
+            f.division
+        )))
+    }
 }
 
 /// Reads a JSON body of one of the accepted media types.
@@ -536,14 +558,18 @@ async fn written(s: &AppState, layer: Layer, id: FeatureId) -> Result<Feature, A
         (status = 422, description = "The feature breaks the model: every field at fault", content_type = "application/problem+json", body = Problem)))]
 pub async fn create(
     State(s): State<AppState>,
+    who: Principal,
     Path(layer): Path<String>,
     QueryParams(p): QueryParams<WriteParams>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let layer = parse_layer(&layer)?;
+    let access = Access::of(&who, &s)?;
+    access.write(layer)?;
     let json = json_body(&headers, &body, FEATURE_TYPES)?;
     let f = read_feature(layer, &json, p.crs.as_deref())?;
+    in_scope(&access, &f)?;
     if f.id.is_some() {
         return Err(ApiError::Unprocessable(vec![ValidationError::new(
             "id",
@@ -555,7 +581,12 @@ pub async fn create(
         .first()
         .ok_or_else(|| ApiError::Internal("an insert returned no id".into()))?;
     follow(&s, layer, vec![id]).await;
-    let mut r = feature_response(StatusCode::CREATED, layer, written(&s, layer, id).await?);
+    let mut r = feature_response(
+        StatusCode::CREATED,
+        &access,
+        layer,
+        written(&s, layer, id).await?,
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/layers/{}/items/{id}", layer.name())) {
         r.headers_mut().insert(header::LOCATION, v);
     }
@@ -577,12 +608,15 @@ pub async fn create(
         (status = 428, description = "`If-Match` is missing", content_type = "application/problem+json", body = Problem)))]
 pub async fn replace(
     State(s): State<AppState>,
+    who: Principal,
     Path((layer, id)): Path<(String, String)>,
     QueryParams(p): QueryParams<WriteParams>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let layer = parse_layer(&layer)?;
+    let access = Access::of(&who, &s)?;
+    access.write(layer)?;
     let id = parse_id(&id)?;
     let json = json_body(&headers, &body, FEATURE_TYPES)?;
     let mut f = read_feature(layer, &json, p.crs.as_deref())?;
@@ -593,11 +627,13 @@ pub async fn replace(
         )]));
     }
     f.id = Some(id);
-    let (_, guard) = precondition(&s, layer, id, &headers).await?;
+    in_scope(&access, &f)?;
+    let (_, guard) = precondition(&s, &access, layer, id, &headers).await?;
     write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await?;
     follow(&s, layer, vec![id]).await;
     Ok(feature_response(
         StatusCode::OK,
+        &access,
         layer,
         written(&s, layer, id).await?,
     ))
@@ -619,12 +655,15 @@ pub async fn replace(
         (status = 428, description = "`If-Match` is missing", content_type = "application/problem+json", body = Problem)))]
 pub async fn patch(
     State(s): State<AppState>,
+    who: Principal,
     Path((layer, id)): Path<(String, String)>,
     QueryParams(p): QueryParams<WriteParams>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let layer = parse_layer(&layer)?;
+    let access = Access::of(&who, &s)?;
+    access.write(layer)?;
     let id = parse_id(&id)?;
     let patch = json_body(&headers, &body, PATCH_TYPES)?;
     if !patch.is_object() {
@@ -639,17 +678,19 @@ pub async fn patch(
             "a feature's id cannot be changed",
         )]));
     }
-    let (current, guard) = precondition(&s, layer, id, &headers).await?;
+    let (current, guard) = precondition(&s, &access, layer, id, &headers).await?;
     let mut f = current
         .merge_patch(layer, &patch)
         .map_err(ApiError::Unprocessable)?;
     if patch.get("geometry").is_some_and(|g| !g.is_null()) {
         to_wgs84(&mut f, p.crs.as_deref())?;
     }
+    in_scope(&access, &f)?;
     write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await?;
     follow(&s, layer, vec![id]).await;
     Ok(feature_response(
         StatusCode::OK,
+        &access,
         layer,
         written(&s, layer, id).await?,
     ))
@@ -665,12 +706,15 @@ pub async fn patch(
         (status = 428, description = "`If-Match` is missing", content_type = "application/problem+json", body = Problem)))]
 pub async fn delete(
     State(s): State<AppState>,
+    who: Principal,
     Path((layer, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let layer = parse_layer(&layer)?;
+    let access = Access::of(&who, &s)?;
+    access.write(layer)?;
     let id = parse_id(&id)?;
-    let (_, guard) = precondition(&s, layer, id, &headers).await?;
+    let (_, guard) = precondition(&s, &access, layer, id, &headers).await?;
     write_guarded(&*s.store, vec![guard], vec![Op::Delete(layer, id)]).await?;
     follow(&s, layer, vec![id]).await;
     Ok(StatusCode::NO_CONTENT.into_response())

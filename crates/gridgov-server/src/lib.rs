@@ -12,6 +12,7 @@
 //! - Static files: `/` is `web/index.html`, `/static/*` is `web/static/`, and
 //!   `/vendor/maplibre-gl/*` is MapLibre GL JS from `web/node_modules/maplibre-gl/dist/`.
 
+pub mod access;
 pub mod auth;
 pub mod error;
 pub mod items;
@@ -21,13 +22,13 @@ pub mod ogc;
 pub mod openapi;
 pub mod tiles;
 
-use std::path::PathBuf;
+use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Path, Query as QueryParams, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use gridgov_model::{Feature, Layer, Rule, Value};
+use gridgov_model::Layer;
 use gridgov_store::{Query, Store};
 use serde::Deserialize;
 use utoipa::OpenApi as _;
@@ -57,13 +58,15 @@ pub struct AppState {
     /// `postgis` or `geopackage`, for the health check.
     pub store_kind: &'static str,
     /// The folder with `index.html`, `static/` and `node_modules/`.
-    pub web_dir: PathBuf,
+    pub web_dir: Arc<FsPath>,
     /// The in-memory index over the store, kept current on every write.
     pub index: Arc<LiveIndex>,
     /// Encoded vector tiles, invalidated by the index's changes.
     pub tiles: Arc<tiles::TileCache>,
     /// Session timeouts and login lockout.
     pub auth: auth::AuthPolicy,
+    /// Sessions recently read from the store, trusted for `auth.cache_ttl`.
+    pub sessions: Arc<auth::cache::SessionCache>,
 }
 
 impl AppState {
@@ -86,10 +89,11 @@ impl AppState {
         Self {
             store,
             store_kind,
-            web_dir,
+            web_dir: web_dir.into(),
             index,
             tiles,
             auth: auth::AuthPolicy::default(),
+            sessions: Arc::default(),
         }
     }
 }
@@ -180,10 +184,40 @@ pub(crate) fn parse_layer(name: &str) -> Result<Layer, ApiError> {
 #[utoipa::path(get, path = "/api/v1/layers", tag = "features",
     responses(
         (status = 200, description = "Every layer: name, Chinese title, geometry type, feature count and fields", body = Object)))]
-async fn layers(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let counts = s.store.counts().await?;
+async fn layers(
+    State(s): State<AppState>,
+    who: auth::Principal,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let access = access::Access::of(&who, &s)?;
+    // The layers the role reads, each counted inside the user's scope.
+    let mut counts = std::collections::BTreeMap::new();
+    for layer in Layer::ALL.iter().filter(|l| who.role().reads(**l)) {
+        let n = if access.is_grid() {
+            let q = Query {
+                division: Some(access.scope().division()),
+                bbox: access
+                    .grid_bbox()
+                    .filter(|_| layer.geometry() != gridgov_model::GeometryKind::None),
+                ..Query::default()
+            };
+            s.store
+                .query(*layer, &q)
+                .await?
+                .iter()
+                .filter(|f| access.admits(f))
+                .count() as u64
+        } else {
+            let q = Query {
+                division: Some(access.scope().division()),
+                ..Query::default()
+            };
+            s.store.count(*layer, &q).await?
+        };
+        counts.insert(*layer, n);
+    }
     let list: Vec<_> = Layer::ALL
         .iter()
+        .filter(|l| counts.contains_key(l))
         .map(|l| {
             json!({
                 "name": l.name(),
@@ -241,22 +275,6 @@ pub(crate) fn parse_count(name: &str, v: Option<&str>) -> Result<Option<u64>, Ap
     .transpose()
 }
 
-/// Masks values a listing must never show in full (ID-card numbers).
-pub(crate) fn redact(layer: Layer, mut f: Feature) -> Feature {
-    for def in layer.fields() {
-        if def.rule == Rule::IdCard {
-            if let Some(Value::Text(t)) = f.properties.get(def.name) {
-                let masked = t
-                    .parse::<gridgov_model::IdCardNumber>()
-                    .map_or_else(|_| "******************".to_owned(), |id| id.masked());
-                f.properties
-                    .insert(def.name.to_owned(), Value::Text(masked));
-            }
-        }
-    }
-    f
-}
-
 /// Query parameters of `/api/v1/layers/{layer}/h3`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -274,10 +292,13 @@ pub struct H3Params {
         (status = 404, description = "Unknown layer", content_type = "application/problem+json", body = Problem)))]
 async fn h3_counts(
     State(s): State<AppState>,
+    who: auth::Principal,
     Path(layer): Path<String>,
     QueryParams(p): QueryParams<H3Params>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let layer = parse_layer(&layer)?;
+    let access = access::Access::of(&who, &s)?;
+    access.read(layer)?;
     let text = p.resolution.as_deref().unwrap_or("9");
     let resolution = text
         .trim()
@@ -296,13 +317,24 @@ async fn h3_counts(
         )));
     }
     let index = s.index.read();
-    let counts = match index.layer(layer) {
-        Some(l) => l
-            .cells()
-            .counts(resolution)
-            .map_err(|e| ApiError::BadRequest(format!("parameter 'resolution': {e}")))?,
-        None => std::collections::BTreeMap::new(),
-    };
+    if resolution > index.resolution() {
+        return Err(ApiError::BadRequest(format!(
+            "parameter 'resolution': at most {}",
+            u8::from(index.resolution())
+        )));
+    }
+    // Only the features in the user's scope are counted (a store may hold several counties).
+    let mut counts = std::collections::BTreeMap::new();
+    if let Some(l) = index.layer(layer) {
+        for f in l.features().filter(|f| access.admits(f)) {
+            let cell =
+                f.id.and_then(|id| l.cells().cell_of(id))
+                    .and_then(|c| c.parent(resolution));
+            if let Some(cell) = cell {
+                *counts.entry(cell).or_insert(0usize) += 1;
+            }
+        }
+    }
     let total: usize = counts.values().sum();
     let cells: Vec<_> = counts
         .iter()

@@ -1,6 +1,8 @@
 //! `/api/v1/lookup`: which township, village, group and grid hold a point, who is
 //! responsible, the nearest stations; one point (GET) or up to 100,000 (POST).
 
+use crate::access::Access;
+use crate::auth::Principal;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query as QueryParams, State};
@@ -119,8 +121,10 @@ fn answer(crs: Crs, lon: f64, lat: f64, l: &Lookup<'_>) -> Value {
         (status = 400, description = "A missing or malformed parameter (named)", content_type = "application/problem+json", body = Problem)))]
 pub async fn get_lookup(
     State(s): State<AppState>,
+    who: Principal,
     QueryParams(p): QueryParams<LookupParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let access = Access::of(&who, &s)?;
     let lon = parse_degrees("lon", p.lon.as_deref())?;
     let lat = parse_degrees("lat", p.lat.as_deref())?;
     gridgov_model::crs::lon_lat(lon, lat).map_err(|e| {
@@ -132,10 +136,11 @@ pub async fn get_lookup(
     })?;
     let crs = parse_crs(p.crs.as_deref())?;
     let index = s.index.read();
-    let found = index.lookup(crs, lon, lat).ok_or_else(|| {
+    let found = index.lookup_where(crs, lon, lat, &access).ok_or_else(|| {
         ApiError::NotFound(format!(
-            "the point ({lon}, {lat}) in {} lies outside the county",
-            crs.token()
+            "the point ({lon}, {lat}) in {} lies outside the county or outside your scope ({})",
+            crs.token(),
+            access.scope()
         ))
     })?;
     Ok(Json(answer(crs, lon, lat, &found)))
@@ -166,10 +171,12 @@ pub struct BatchParams {
         (status = 415, description = "Neither CSV nor GeoJSON", content_type = "application/problem+json", body = Problem)))]
 pub async fn post_lookup(
     State(s): State<AppState>,
+    who: Principal,
     QueryParams(p): QueryParams<BatchParams>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let access = Access::of(&who, &s)?;
     let crs = parse_crs(p.crs.as_deref())?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -201,9 +208,9 @@ pub async fn post_lookup(
         let index = index.read();
         let mut out = Vec::with_capacity(body.len() * 3);
         let result = if csv {
-            batch::annotate_csv(&index, crs, &body, MAX_POINTS, &mut out)
+            batch::annotate_csv(&index, &access, crs, &body, MAX_POINTS, &mut out)
         } else {
-            batch::annotate_geojson(&index, crs, &body, MAX_POINTS, &mut out)
+            batch::annotate_geojson(&index, &access, crs, &body, MAX_POINTS, &mut out)
         };
         result.map(|_| out)
     })

@@ -39,8 +39,10 @@ use serde_json::{json, Value as J};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::access::Access;
+use crate::auth::Principal;
 use crate::openapi::{FeatureCollection, GeoJsonFeature, Problem};
-use crate::{parse_layer, redact, ApiError, AppState, MAX_LIMIT};
+use crate::{parse_layer, ApiError, AppState, MAX_LIMIT};
 
 /// Page size when a request gives no `limit` (the standard's example of 10 is too small to
 /// read a layer quickly).
@@ -258,6 +260,7 @@ fn encode(text: &str) -> String {
 /// layer is indexed and from the store otherwise.
 async fn extents(
     s: &AppState,
+    access: &Access,
     layer: Layer,
 ) -> Result<(Option<[f64; 4]>, Option<[String; 2]>), ApiError> {
     let time = time_field(layer);
@@ -267,7 +270,7 @@ async fn extents(
     let fold = |features: &mut dyn Iterator<Item = &Feature>| {
         let mut bbox: Option<[f64; 4]> = None;
         let mut span: Option<(Value, Value)> = None;
-        for f in features {
+        for f in features.filter(|f| access.admits(f)) {
             if let Some(r) = f.geometry.as_ref().and_then(BoundingRect::bounding_rect) {
                 let b = bbox.get_or_insert([r.min().x, r.min().y, r.max().x, r.max().y]);
                 b[0] = b[0].min(r.min().x);
@@ -328,11 +331,16 @@ fn interval_end(v: &Value) -> String {
     }
 }
 
-async fn collection_json(s: &AppState, base: &str, layer: Layer) -> Result<J, ApiError> {
+async fn collection_json(
+    s: &AppState,
+    access: &Access,
+    base: &str,
+    layer: Layer,
+) -> Result<J, ApiError> {
     let name = layer.name();
     let en = english(layer);
     let url = format!("{base}/collections/{name}");
-    let (bbox, interval) = extents(s, layer).await?;
+    let (bbox, interval) = extents(s, access, layer).await?;
     let mut extent = serde_json::Map::new();
     if let Some(b) = bbox {
         extent.insert(
@@ -498,15 +506,18 @@ async fn conformance(
 /// `GET /ogc/collections`: every layer.
 async fn collections(
     State(s): State<AppState>,
+    who: Principal,
     headers: HeaderMap,
     uri: Uri,
     QueryParams(params): QueryParams<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     check_format(&params, false)?;
     let base = base_url(&headers, &uri)?;
+    let access = Access::of(&who, &s)?;
     let mut list = Vec::with_capacity(Layer::ALL.len());
-    for layer in Layer::ALL {
-        list.push(collection_json(&s, &base, *layer).await?);
+    // The layers the role reads.
+    for layer in Layer::ALL.iter().filter(|l| access.role().reads(**l)) {
+        list.push(collection_json(&s, &access, &base, *layer).await?);
     }
     Ok(respond(
         JSON,
@@ -524,15 +535,21 @@ async fn collections(
 /// `GET /ogc/collections/{collection}`.
 async fn collection(
     State(s): State<AppState>,
+    who: Principal,
     Path(name): Path<String>,
     headers: HeaderMap,
     uri: Uri,
     QueryParams(params): QueryParams<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let layer = parse_layer(&name)?;
+    let access = Access::of(&who, &s)?;
+    access.read(layer)?;
     check_format(&params, false)?;
     let base = base_url(&headers, &uri)?;
-    Ok(respond(JSON, &collection_json(&s, &base, layer).await?))
+    Ok(respond(
+        JSON,
+        &collection_json(&s, &access, &base, layer).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/collections/{collection}/schema", tag = "ogc",
@@ -841,8 +858,8 @@ fn parse_datetime(text: &str, ty: FieldType) -> Result<TimeRange, ApiError> {
 
 /// A feature as the API sends it: ID-card numbers masked, coordinates in `crs`, and every
 /// field of the layer present (`null` when empty).
-fn feature_json(layer: Layer, feature: Feature, crs: OgcCrs) -> J {
-    let mut f = redact(layer, feature);
+fn feature_json(access: &Access, layer: Layer, feature: Feature, crs: OgcCrs) -> J {
+    let mut f = access.mask(layer, feature);
     if crs.lat_first() {
         if let Some(g) = f.geometry.as_mut() {
             g.map_coords_in_place(|c| Coord { x: c.y, y: c.x });
@@ -871,12 +888,15 @@ fn feature_json(layer: Layer, feature: Feature, crs: OgcCrs) -> J {
 /// `GET /ogc/collections/{collection}/items`.
 async fn items(
     State(s): State<AppState>,
+    who: Principal,
     Path(name): Path<String>,
     headers: HeaderMap,
     uri: Uri,
     QueryParams(params): QueryParams<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let layer = parse_layer(&name)?;
+    let access = Access::of(&who, &s)?;
+    access.read(layer)?;
     let req = ItemsRequest::parse(layer, &params)?;
     let base = base_url(&headers, &uri)?;
     let crs = req.crs.unwrap_or(OgcCrs::Crs84);
@@ -887,25 +907,22 @@ async fn items(
     };
     // Features without geometry are in no box.
     let spatial_miss = query.bbox.is_some() && !has_geometry(layer);
-    let matched = if spatial_miss {
-        0
-    } else {
-        s.store.count(layer, &query).await?
-    };
-    let features: Vec<J> = if req.offset >= matched {
-        Vec::new()
+    let (matched, features): (u64, Vec<J>) = if spatial_miss {
+        (0, Vec::new())
     } else {
         let page = Query {
             limit: Some(req.limit),
             offset: Some(req.offset),
             ..query
         };
-        s.store
-            .query(layer, &page)
-            .await?
-            .into_iter()
-            .map(|f| feature_json(layer, f, crs))
-            .collect()
+        let (matched, found) = access.page(&*s.store, layer, page, true).await?;
+        (
+            matched.unwrap_or(0),
+            found
+                .into_iter()
+                .map(|f| feature_json(&access, layer, f, crs))
+                .collect(),
+        )
     };
     let items_url = format!("{base}/collections/{}/items", layer.name());
     let mut links = vec![
@@ -961,12 +978,15 @@ async fn items(
 /// `GET /ogc/collections/{collection}/items/{fid}`.
 async fn item(
     State(s): State<AppState>,
+    who: Principal,
     Path((name, fid)): Path<(String, String)>,
     headers: HeaderMap,
     uri: Uri,
     QueryParams(params): QueryParams<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let layer = parse_layer(&name)?;
+    let access = Access::of(&who, &s)?;
+    access.read(layer)?;
     only(&params, &["crs", "f"])?;
     check_format(&params, true)?;
     let crs = single(&params, "crs")?
@@ -981,8 +1001,9 @@ async fn item(
         .store
         .get(layer, FeatureId(id))
         .await?
+        .filter(|f| access.admits(f))
         .ok_or_else(missing)?;
-    let mut body = feature_json(layer, f, crs);
+    let mut body = feature_json(&access, layer, f, crs);
     let url = format!("{base}/collections/{}", layer.name());
     let crs_query = if crs == OgcCrs::Crs84 {
         String::new()

@@ -27,12 +27,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use geo::{BoundingRect, Intersects, Rect};
-use gridgov_model::{GeometryKind, Layer};
+use gridgov_model::{DivisionCode, GeometryKind, GridCode, Layer, Role};
 use gridgov_tiles::{schema, search_area, tiled_layers, TileBuilder, TileId, MAX_ZOOM};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::access::Access;
+use crate::auth::Principal;
 use crate::live::Touched;
 use crate::openapi::Problem;
 use crate::{ApiError, AppState};
@@ -78,9 +80,9 @@ impl TileLayers {
         }
     }
 
-    /// The layers a tile at zoom `z` draws.
-    pub fn drawn_at(self, z: u8) -> Vec<Layer> {
-        let drawn = |l: &Layer| schema(*l).is_some_and(|s| s.drawn_at(z));
+    /// The layers a tile at zoom `z` draws for a role (the layers it reads).
+    pub fn drawn_at(self, z: u8, role: Role) -> Vec<Layer> {
+        let drawn = |l: &Layer| schema(*l).is_some_and(|s| s.drawn_at(z)) && role.reads(*l);
         match self {
             Self::One(l) => std::iter::once(l).filter(drawn).collect(),
             Self::All => tiled_layers().filter(drawn).collect(),
@@ -147,8 +149,28 @@ fn gzip_bytes(plain: &[u8]) -> Result<Bytes, ApiError> {
         .map_err(|e| ApiError::Internal(format!("gzip: {e}")))
 }
 
+/// Whose tile it is: tiles differ by the layers a role reads and the features of a scope, so
+/// the cache keeps them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Viewer {
+    role: Role,
+    division: DivisionCode,
+    grid: Option<u16>,
+}
+
+impl Viewer {
+    /// The viewer of a request.
+    pub fn of(access: &Access) -> Self {
+        Self {
+            role: access.role(),
+            division: access.scope().division(),
+            grid: access.scope().grid().map(GridCode::number),
+        }
+    }
+}
+
 /// The key of a cached tile.
-type Key = (TileLayers, TileId);
+type Key = (TileLayers, Viewer, TileId);
 
 struct Slot {
     key: Key,
@@ -246,9 +268,12 @@ impl TileCache {
         self.len() == 0
     }
 
-    /// Whether the tile of `layers` at `tile` is cached.
+    /// Whether the tile of `layers` at `tile` is cached for any viewer.
     pub fn contains(&self, layers: TileLayers, tile: TileId) -> bool {
-        self.read().map.contains_key(&(layers, tile))
+        self.read()
+            .map
+            .keys()
+            .any(|(l, _, t)| *l == layers && *t == tile)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -264,12 +289,17 @@ impl TileCache {
     }
 
     /// The cached tile, marked as used.
-    pub fn get(&self, layers: TileLayers, tile: TileId) -> Option<Arc<EncodedTile>> {
+    pub fn get(
+        &self,
+        layers: TileLayers,
+        viewer: Viewer,
+        tile: TileId,
+    ) -> Option<Arc<EncodedTile>> {
         if !self.enabled() {
             return None;
         }
         let inner = self.read();
-        let slot = inner.slots[*inner.map.get(&(layers, tile))?].as_ref()?;
+        let slot = inner.slots[*inner.map.get(&(layers, viewer, tile))?].as_ref()?;
         slot.referenced.store(true, Ordering::Relaxed);
         Some(slot.tile.clone())
     }
@@ -285,6 +315,7 @@ impl TileCache {
     pub fn insert(
         &self,
         layers: TileLayers,
+        viewer: Viewer,
         tile: TileId,
         encoded: Arc<EncodedTile>,
         generation: u64,
@@ -297,7 +328,7 @@ impl TileCache {
         if self.generation.load(Ordering::Acquire) != generation {
             return;
         }
-        let key = (layers, tile);
+        let key = (layers, viewer, tile);
         if let Some(&i) = inner.map.get(&key) {
             inner.remove(i);
         }
@@ -403,19 +434,30 @@ fn not_modified(headers: &HeaderMap, tile: &EncodedTile) -> bool {
 }
 
 /// Makes the uncompressed tile: from the store when it makes tiles, else from the index.
-async fn make_tile(state: &AppState, layers: &[Layer], tile: TileId) -> Result<Bytes, ApiError> {
+/// Only the features in the user's scope: the store filters by owning division; a grid
+/// scope is cut by the grid's polygon, which the index does.
+async fn make_tile(
+    state: &AppState,
+    access: &Access,
+    layers: &[Layer],
+    tile: TileId,
+) -> Result<Bytes, ApiError> {
     if layers.is_empty() {
         return Ok(Bytes::new());
     }
-    if let Some(bytes) = state
-        .store
-        .mvt(layers, tile.z(), tile.x(), tile.y())
-        .await?
-    {
-        return Ok(Bytes::from(bytes));
+    if !access.is_grid() {
+        let owner = Some(access.scope().division());
+        if let Some(bytes) = state
+            .store
+            .mvt(layers, tile.z(), tile.x(), tile.y(), owner)
+            .await?
+        {
+            return Ok(Bytes::from(bytes));
+        }
     }
     let index = state.index.clone();
     let layers = layers.to_vec();
+    let access = access.clone();
     tokio::task::spawn_blocking(move || {
         let area = search_area(tile);
         let bbox = [area.min().x, area.min().y, area.max().x, area.max().y];
@@ -423,8 +465,13 @@ async fn make_tile(state: &AppState, layers: &[Layer], tile: TileId) -> Result<B
         let mut builder = TileBuilder::new(tile);
         for layer in layers {
             if let Some(l) = county.layer(layer) {
+                let seen: Vec<&gridgov_model::Feature> = l
+                    .in_bbox(bbox)
+                    .into_iter()
+                    .filter(|f| access.admits(f))
+                    .collect();
                 builder
-                    .add_layer(layer, l.in_bbox(bbox))
+                    .add_layer(layer, seen)
                     .map_err(|e| ApiError::Internal(e.to_string()))?;
             }
         }
@@ -450,21 +497,28 @@ async fn make_tile(state: &AppState, layers: &[Layer], tile: TileId) -> Result<B
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt` (and `/tiles/all/…`).
 async fn tile(
     State(state): State<AppState>,
+    who: Principal,
     Path((layer, z, x, y)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let layers = TileLayers::parse(&layer)?;
+    let access = Access::of(&who, &state)?;
+    if let TileLayers::One(l) = layers {
+        access.read(l)?;
+    }
     let id = parse_tile(&z, &x, &y)?;
     let gzip = accepts_gzip(&headers);
     let cache = &state.tiles;
-    let encoded = if let Some(hit) = cache.get(layers, id) {
+    let viewer = Viewer::of(&access);
+    let encoded = if let Some(hit) = cache.get(layers, viewer, id) {
         hit
     } else {
         let generation = cache.generation();
-        let plain = make_tile(&state, &layers.drawn_at(id.z()), id).await?;
+        let drawn = layers.drawn_at(id.z(), access.role());
+        let plain = make_tile(&state, &access, &drawn, id).await?;
         // A cached tile serves every client, so it is kept gzipped too.
         let encoded = Arc::new(EncodedTile::new(plain, gzip || cache.enabled())?);
-        cache.insert(layers, id, encoded.clone(), generation);
+        cache.insert(layers, viewer, id, encoded.clone(), generation);
         encoded
     };
     Ok(respond(&headers, &encoded, gzip))
@@ -514,6 +568,7 @@ fn respond(headers: &HeaderMap, tile: &EncodedTile, gzip: bool) -> Response {
 /// `GET /tiles/{layer}.json` (and `/tiles/all.json`): TileJSON 3.0.
 async fn tilejson(
     State(state): State<AppState>,
+    who: Principal,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -524,8 +579,12 @@ async fn tilejson(
     };
     let layers = TileLayers::parse(layer)?;
     let listed: Vec<Layer> = match layers {
-        TileLayers::One(l) => vec![l],
-        TileLayers::All => tiled_layers().collect(),
+        TileLayers::One(l) => {
+            Access::of(&who, &state)?.read(l)?;
+            vec![l]
+        }
+        // The layers the role reads.
+        TileLayers::All => tiled_layers().filter(|l| who.role().reads(*l)).collect(),
     };
     let vector_layers: Vec<_> = listed
         .iter()
@@ -685,6 +744,15 @@ mod tests {
         ));
     }
 
+    /// A county admin's view.
+    fn v() -> Viewer {
+        Viewer {
+            role: Role::CountyAdmin,
+            division: "520526000000".parse().unwrap(),
+            grid: None,
+        }
+    }
+
     fn tile(n: usize) -> Arc<EncodedTile> {
         Arc::new(EncodedTile::new(Bytes::from(vec![7_u8; n]), false).unwrap())
     }
@@ -694,11 +762,11 @@ mod tests {
         let cache = TileCache::new(4 * (1000 + 160));
         let id = |x| TileId::new(10, x, 0).unwrap();
         for x in 0..4 {
-            cache.insert(TileLayers::All, id(x), tile(1000), cache.generation());
+            cache.insert(TileLayers::All, v(), id(x), tile(1000), cache.generation());
         }
         assert_eq!(cache.len(), 4);
-        assert!(cache.get(TileLayers::All, id(0)).is_some());
-        cache.insert(TileLayers::All, id(4), tile(1000), cache.generation());
+        assert!(cache.get(TileLayers::All, v(), id(0)).is_some());
+        cache.insert(TileLayers::All, v(), id(4), tile(1000), cache.generation());
         assert_eq!(cache.len(), 4);
         assert!(cache.bytes() <= cache.max_bytes());
         assert!(
@@ -707,12 +775,18 @@ mod tests {
         );
         assert!(cache.contains(TileLayers::All, id(4)));
         // Too big alone: never cached.
-        cache.insert(TileLayers::All, id(5), tile(10_000), cache.generation());
+        cache.insert(
+            TileLayers::All,
+            v(),
+            id(5),
+            tile(10_000),
+            cache.generation(),
+        );
         assert!(!cache.contains(TileLayers::All, id(5)));
         // Off.
         let off = TileCache::new(0);
-        off.insert(TileLayers::All, id(0), tile(10), off.generation());
-        assert!(off.get(TileLayers::All, id(0)).is_none());
+        off.insert(TileLayers::All, v(), id(0), tile(10), off.generation());
+        assert!(off.get(TileLayers::All, v(), id(0)).is_none());
     }
 
     #[test]
@@ -726,7 +800,7 @@ mod tests {
             (TileLayers::One(Layer::Households), a),
             (TileLayers::One(Layer::Roads), a),
         ] {
-            cache.insert(layers, t, tile(10), cache.generation());
+            cache.insert(layers, v(), t, tile(10), cache.generation());
         }
         let g = cache.generation();
         let c = a.lonlat_bounds().center();
@@ -739,7 +813,7 @@ mod tests {
         assert!(cache.contains(TileLayers::One(Layer::Roads), a));
         assert!(cache.contains(TileLayers::All, b));
         // A tile made before the change is not cached after it.
-        cache.insert(TileLayers::All, a, tile(10), g);
+        cache.insert(TileLayers::All, v(), a, tile(10), g);
         assert!(!cache.contains(TileLayers::All, a));
         cache.invalidate(&Touched {
             layer: Layer::Roads,
@@ -748,7 +822,7 @@ mod tests {
         assert!(!cache.contains(TileLayers::One(Layer::Roads), a));
         assert!(!cache.contains(TileLayers::All, b));
         // Grid plans are not drawn: tiles stay.
-        cache.insert(TileLayers::All, b, tile(10), cache.generation());
+        cache.insert(TileLayers::All, v(), b, tile(10), cache.generation());
         cache.invalidate(&Touched {
             layer: Layer::GridPlans,
             areas: None,

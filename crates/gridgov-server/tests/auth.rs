@@ -1,6 +1,7 @@
 //! Sign-in and the deny-by-default gate: nothing but the health check, the login and the
 //! front end's files answers without a live session; one answer for every failed login;
-//! lockout, logout, disabled accounts and both timeouts end access.
+//! lockout, logout, disabled accounts and both timeouts end access; sessions cached by a server
+//! are trusted for `cache_ttl` at most.
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly on any unexpected error"
@@ -14,6 +15,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use gridgov_model::Role;
+use gridgov_server::auth::password::token_hash;
 use gridgov_server::auth::AuthPolicy;
 use gridgov_server::{router, AppState, LiveIndex};
 use gridgov_store::{Store, UserChange};
@@ -239,10 +241,23 @@ async fn failed_logins_all_look_alike_and_lock_the_account() {
     assert_eq!(c.failed_logins, 0);
 }
 
+/// A policy whose cached sessions are trusted for 50 ms only.
+fn short_cache() -> AuthPolicy {
+    AuthPolicy {
+        cache_ttl: Duration::from_millis(50),
+        ..AuthPolicy::default()
+    }
+}
+
+/// Longer than [`short_cache`]'s TTL.
+const PAST_THE_TTL: Duration = Duration::from_millis(120);
+
 #[tokio::test]
 async fn disabling_an_account_ends_its_sessions() {
+    // Disabled in the store (as `gridgov user disable` or another server does): seen here once
+    // the cached session is no longer trusted.
     let dir = tempfile::tempdir().unwrap();
-    let (app, store) = served(dir.path(), AuthPolicy::default()).await;
+    let (app, store) = served(dir.path(), short_cache()).await;
     let token = sign_in(
         &app,
         store.as_ref(),
@@ -265,6 +280,7 @@ async fn disabling_an_account_ends_its_sessions() {
         )
         .await
         .unwrap();
+    tokio::time::sleep(PAST_THE_TTL).await;
     assert_eq!(
         status(&app, with_token("/api/v1/layers", &token)).await,
         StatusCode::UNAUTHORIZED
@@ -276,7 +292,86 @@ async fn disabling_an_account_ends_its_sessions() {
 }
 
 #[tokio::test]
+async fn a_session_revoked_by_another_server_ends_here_once_the_cache_ttl_has_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, store) = served(dir.path(), short_cache()).await;
+    let token = sign_in(
+        &app,
+        store.as_ref(),
+        "zhou",
+        Role::CountyAdmin,
+        "520526000000",
+    )
+    .await;
+    assert_eq!(
+        status(&app, with_token("/api/v1/layers", &token)).await,
+        StatusCode::OK
+    );
+    // Another server on the same database logs the session out.
+    assert!(store.revoke_session(&token_hash(&token)).await.unwrap());
+    tokio::time::sleep(PAST_THE_TTL).await;
+    assert_eq!(
+        status(&app, with_token("/api/v1/layers", &token)).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_cached_session_needs_no_store_and_a_logout_here_ends_it_at_once() {
+    let policy = AuthPolicy {
+        cache_ttl: Duration::from_hours(1),
+        ..AuthPolicy::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (app, store) = served(dir.path(), policy).await;
+    let token = sign_in(
+        &app,
+        store.as_ref(),
+        "wu",
+        Role::CountyAdmin,
+        "520526000000",
+    )
+    .await;
+    let other = login(&app, "wu", PASSWORD).await.1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for t in [&token, &other] {
+        assert_eq!(
+            status(&app, with_token("/api/v1/layers", t)).await,
+            StatusCode::OK
+        );
+    }
+
+    // Within the TTL the cache answers: a revocation only in the store is not seen yet
+    // (the bound documented on `AuthPolicy::cache_ttl`).
+    assert!(store.revoke_session(&token_hash(&other)).await.unwrap());
+    assert_eq!(
+        status(&app, with_token("/api/v1/layers", &other)).await,
+        StatusCode::OK
+    );
+
+    // A logout on this server ends the session at once, cached or not.
+    for t in [&token, &other] {
+        let logout = Request::post("/api/v1/auth/logout")
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(status(&app, logout).await, StatusCode::NO_CONTENT);
+        for uri in ["/api/v1/layers", "/api/v1/auth/me"] {
+            assert_eq!(
+                status(&app, with_token(uri, t)).await,
+                StatusCode::UNAUTHORIZED,
+                "{uri}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn sessions_time_out_when_idle_and_in_all() {
+    // The default cache TTL (5 s) is far longer than these timeouts: the cache must not
+    // extend a session's life.
     for policy in [
         AuthPolicy {
             idle: Duration::from_millis(50),

@@ -369,12 +369,15 @@ pub trait Store: Accounts + Send + Sync {
     /// with one MVT layer per given layer, named by the layer's name, made by the database
     /// itself; `None` when the backend does not make tiles (the server then encodes them from
     /// its in-memory index). Geometry, simplification and attributes follow `gridgov-tiles`.
+    /// With `owner`, only the features owned by that division or a division under it (a
+    /// user's scope).
     async fn mvt(
         &self,
         _layers: &[Layer],
         _z: u8,
         _x: u32,
         _y: u32,
+        _owner: Option<DivisionCode>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(None)
     }

@@ -12,10 +12,23 @@
 //! account for a time that doubles with each failure from the third on; unknown names, wrong
 //! passwords, locked and disabled accounts get the same answer after the same work (one
 //! Argon2id verification).
+//!
+//! Each server keeps the sessions it has recently read from the store in a bounded
+//! [`cache::SessionCache`] (`AppState::sessions`), so that a request with a known session costs
+//! no database query. An entry is trusted for at most [`AuthPolicy::cache_ttl`] (5 s by
+//! default) after the store gave it; then the store is asked again. So a session revoked or an
+//! account disabled by **another** server on the same database (or by `gridgov user` on it)
+//! still works here for at most `cache_ttl`. On this server a logout, a timeout or a disabled
+//! account found by a store read drops the entry at once. The cache does not extend a
+//! session's life: both timeouts are checked on every request, a hit included, against the
+//! session's `created_at` and `last_seen_at` (a hit that fails them is re-read from the store
+//! before the session is ended), and `last_seen_at` is still written every minute (and kept in
+//! the entry).
 
+pub mod cache;
 pub mod password;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -47,11 +60,16 @@ pub struct AuthPolicy {
     pub first_lock: Duration,
     /// The longest lock.
     pub max_lock: Duration,
+    /// How long a session read from the store is trusted without asking the store again:
+    /// the longest a revocation or a disabled account made by another server on the same
+    /// database takes to be seen here (this server's own logouts take effect at once). Zero
+    /// asks the store on every request.
+    pub cache_ttl: Duration,
 }
 
 impl Default for AuthPolicy {
     /// 30 minutes idle, 12 hours in all; two failures free, then locks of 2 s, 4 s, … up to
-    /// 15 minutes.
+    /// 15 minutes; sessions trusted for 5 s between store reads.
     fn default() -> Self {
         Self {
             idle: Duration::from_mins(30),
@@ -59,6 +77,7 @@ impl Default for AuthPolicy {
             free_failures: 2,
             first_lock: Duration::from_secs(2),
             max_lock: Duration::from_mins(15),
+            cache_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -72,6 +91,14 @@ impl AuthPolicy {
             .checked_mul(1u32.checked_shl(over.min(31)).unwrap_or(u32::MAX))
             .unwrap_or(self.max_lock);
         Some(lock.min(self.max_lock))
+    }
+
+    /// Whether a session of this account may still be used at `now`: the account is enabled
+    /// and neither timeout has passed.
+    fn allows(&self, session: &Session, user: &User, now: DateTime<Utc>) -> bool {
+        !user.disabled
+            && !older_than(session.created_at, now, self.absolute)
+            && !older_than(session.last_seen_at, now, self.idle)
     }
 }
 
@@ -170,19 +197,38 @@ pub async fn authenticate(
     };
     let hash = password::token_hash(token);
     let ended = || ApiError::Unauthorized("the session has ended; sign in again".into());
-    let Some((session, user)) = s.store.session(&hash).await? else {
-        return Err(ended());
-    };
     let now = Utc::now();
     let policy = s.auth;
-    if user.disabled
-        || older_than(session.created_at, now, policy.absolute)
-        || older_than(session.last_seen_at, now, policy.idle)
-    {
-        s.store.revoke_session(&hash).await?;
-        return Err(ended());
-    }
+    // A fresh cached session that passes the checks needs no query; one that fails them is
+    // read again, so that only the store's word ends a session.
+    let cached = s
+        .sessions
+        .get(&hash, policy.cache_ttl, Instant::now())
+        .filter(|(session, user)| policy.allows(session, user, now));
+    let (session, user) = if let Some(hit) = cached {
+        hit
+    } else {
+        let ticket = s.sessions.ticket(&hash);
+        let read_at = Instant::now();
+        let Some((session, user)) = s.store.session(&hash).await? else {
+            s.sessions.remove(&hash);
+            return Err(ended());
+        };
+        if !policy.allows(&session, &user, now) {
+            let revoked = s.store.revoke_session(&hash).await;
+            s.sessions.remove(&hash);
+            revoked?;
+            return Err(ended());
+        }
+        if !policy.cache_ttl.is_zero() {
+            s.sessions
+                .insert(ticket, session.clone(), user.clone(), read_at);
+        }
+        (session, user)
+    };
     if older_than(session.last_seen_at, now, TOUCH_EVERY) {
+        // The entry first: the requests arriving while the store writes need not write too.
+        s.sessions.touch(&hash, now);
         s.store.touch_session(&hash, now).await?;
     }
     req.extensions_mut().insert(Principal {
@@ -341,7 +387,11 @@ async fn record_failure(
         (status = 204, description = "The session has ended; the cookie is cleared"),
         (status = 401, description = "No session", content_type = "application/problem+json", body = Problem)))]
 pub async fn logout(State(s): State<AppState>, who: Principal) -> Result<Response, ApiError> {
-    s.store.revoke_session(&who.token_hash).await?;
+    let revoked = s.store.revoke_session(&who.token_hash).await;
+    // After the store: a request that read the session before the revocation cannot put it
+    // back (see `cache::SessionCache::insert`).
+    s.sessions.remove(&who.token_hash);
+    revoked?;
     let clear = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&clear) {

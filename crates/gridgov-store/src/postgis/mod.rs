@@ -625,8 +625,11 @@ impl Store for PgStore {
         z: u8,
         x: u32,
         y: u32,
+        owner: Option<DivisionCode>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        tiles::mvt(&self.pool, layers, z, x, y).await.map(Some)
+        tiles::mvt(&self.pool, layers, z, x, y, owner)
+            .await
+            .map(Some)
     }
 }
 

@@ -1,8 +1,11 @@
 -- One layer of a vector tile. {table} and {columns} are filled from the model's schema
--- (gridgov-tiles), never from input; $1-$3 are z, x, y, $4 the simplification tolerance in
--- metres (0: none, only ST_AsMVTGeom's snapping to the grid), $5-$8 the tile's search area in WGS84
--- (min lon, min lat, max lon, max lat; gridgov_tiles::search_area: transforming a buffered
--- ST_TileEnvelope to 4326 wraps longitudes past the antimeridian).
+-- (gridgov-tiles), never from input. $1-$3 are z, x, y; $4 the simplification tolerance in
+-- metres (0: none, only ST_AsMVTGeom's snapping to the grid); $5-$8 the tile's search area in
+-- WGS84 (min lon, min lat, max lon, max lat: gridgov_tiles::search_area, as transforming a
+-- buffered ST_TileEnvelope to 4326 wraps longitudes past the antimeridian); $9 the prefix of
+-- the owning division codes the user may see ('' for all: DivisionCode::prefix).
+-- No `WHERE geom IS NOT NULL` outside: ST_AsMVT skips rows whose geometry ST_AsMVTGeom
+-- dropped, and PostgreSQL pushes such a filter into the scan, computing ST_AsMVTGeom twice.
 SELECT ST_AsMVT(t, '{table}', 4096, 'geom', 'id')
 FROM (
   SELECT "id",
@@ -13,5 +16,5 @@ FROM (
          {columns}
   FROM "{table}"
   WHERE "geom" && ST_MakeEnvelope($5, $6, $7, $8, 4326)
+    AND starts_with("division_code", $9)
 ) AS t
-WHERE geom IS NOT NULL

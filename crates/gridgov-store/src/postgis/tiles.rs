@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use gridgov_model::{FieldType, Layer};
+use gridgov_model::{DivisionCode, FieldType, Layer};
 use gridgov_tiles::schema::{simplify_tolerance, DIVISION_ATTRIBUTE};
 use gridgov_tiles::{schema, search_area, TileId, EXTENT};
 use sqlx::PgPool;
@@ -23,7 +23,7 @@ use crate::StoreError;
 
 /// One layer's part of the tile statement (`$1`–`$3` z, x, y; `$4` the simplification
 /// tolerance in metres, 0 for none beyond `ST_AsMVTGeom`'s own; `$5`–`$8` the tile's
-/// [`search_area`] in WGS84).
+/// [`search_area`] in WGS84; `$9` the prefix of the owning divisions' codes, `''` for all).
 const LAYER_SQL: &str = include_str!("tile_layer.sql");
 
 /// Tile `z/x/y` of the given layers, as PostGIS encodes it (empty: no feature).
@@ -33,6 +33,7 @@ pub(crate) async fn mvt(
     z: u8,
     x: u32,
     y: u32,
+    owner: Option<DivisionCode>,
 ) -> Result<Vec<u8>, StoreError> {
     let tile = TileId::new(z, x, y).map_err(|e| StoreError::Geometry(e.to_string()))?;
     let Some(sql) = statement(layers) else {
@@ -50,6 +51,7 @@ pub(crate) async fn mvt(
         .bind(area.min().y)
         .bind(area.max().x)
         .bind(area.max().y)
+        .bind(owner.as_ref().map_or("", DivisionCode::prefix))
         .fetch_one(pool)
         .await?;
     Ok(bytes)
