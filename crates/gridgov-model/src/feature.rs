@@ -297,11 +297,18 @@ impl Dataset {
 
 impl Feature {
     /// An opaque tag of the feature's whole content (id, division, geometry, every field),
-    /// for HTTP `ETag`/`If-Match`: equal features have equal tags, and any change to a
-    /// stored feature changes its tag. A quoted strong entity tag, as HTTP sends it.
-    pub fn etag(&self) -> String {
+    /// for HTTP `ETag`/`If-Match`: equal features have equal tags under one key, and any
+    /// change to a stored feature changes its tag. Keyed with the store's secret `key`, so
+    /// that a tag tells nothing about masked fields (without the key, a guess of a masked
+    /// ID-card number could be checked against it). A quoted strong entity tag, as HTTP sends
+    /// it.
+    pub fn etag(&self, key: &[u8]) -> String {
         use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(self.to_geojson().to_string().as_bytes());
+        let mut h = Sha256::new();
+        h.update(key);
+        h.update([0]);
+        h.update(self.to_geojson().to_string().as_bytes());
+        let digest = h.finalize();
         let mut out = String::with_capacity(34);
         out.push('"');
         for b in &digest[..16] {

@@ -315,8 +315,14 @@ fn parse_id(id: &str) -> Result<FeatureId, ApiError> {
 }
 
 /// A feature as the API answers it: masked for the role, as GeoJSON, with its `ETag`.
-fn feature_response(status: StatusCode, access: &Access, layer: Layer, f: Feature) -> Response {
-    let etag = f.etag();
+fn feature_response(
+    status: StatusCode,
+    s: &AppState,
+    access: &Access,
+    layer: Layer,
+    f: Feature,
+) -> Response {
+    let etag = s.store.etag(&f);
     let mut r = (
         status,
         [(header::CONTENT_TYPE, "application/geo+json")],
@@ -356,7 +362,7 @@ pub async fn get(
         .await?
         .filter(|f| access.admits(f))
         .ok_or_else(|| ApiError::NotFound(format!("{layer} has no feature {id}")))?;
-    let etag = f.etag();
+    let etag = s.store.etag(&f);
     if tags(&headers, header::IF_NONE_MATCH).is_some_and(|t| t.matches(&etag)) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -364,7 +370,7 @@ pub async fn get(
         }
         return Ok(r);
     }
-    Ok(feature_response(StatusCode::OK, &access, layer, f))
+    Ok(feature_response(StatusCode::OK, &s, &access, layer, f))
 }
 
 /// Query parameters of writes.
@@ -437,7 +443,7 @@ async fn precondition(
         .await?
         .filter(|f| access.admits(f))
         .ok_or_else(|| ApiError::NotFound(format!("{layer} has no feature {id}")))?;
-    let etag = current.etag();
+    let etag = s.store.etag(&current);
     if !tags.matches(&etag) {
         return Err(ApiError::PreconditionFailed(format!(
             "{layer} feature {id} has changed since it was read; read it again (GET) and retry with its new ETag"
@@ -583,6 +589,7 @@ pub async fn create(
     follow(&s, layer, vec![id]).await;
     let mut r = feature_response(
         StatusCode::CREATED,
+        &s,
         &access,
         layer,
         written(&s, layer, id).await?,
@@ -633,6 +640,7 @@ pub async fn replace(
     follow(&s, layer, vec![id]).await;
     Ok(feature_response(
         StatusCode::OK,
+        &s,
         &access,
         layer,
         written(&s, layer, id).await?,
@@ -690,6 +698,7 @@ pub async fn patch(
     follow(&s, layer, vec![id]).await;
     Ok(feature_response(
         StatusCode::OK,
+        &s,
         &access,
         layer,
         written(&s, layer, id).await?,

@@ -229,7 +229,7 @@ impl Op {
 }
 
 /// A precondition of a guarded write: the feature must still carry this tag
-/// ([`Feature::etag`]) when the write's transaction reads it, locked.
+/// ([`Store::etag`]) when the write's transaction reads it, locked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guard {
     /// The feature's layer.
@@ -242,9 +242,9 @@ pub struct Guard {
 
 impl Guard {
     /// Checks the guard against the feature as the transaction sees it.
-    pub(crate) fn holds(&self, current: Option<&Feature>) -> Result<(), StoreError> {
+    pub(crate) fn holds(&self, key: &[u8], current: Option<&Feature>) -> Result<(), StoreError> {
         match current {
-            Some(f) if f.etag() == self.etag => Ok(()),
+            Some(f) if f.etag(key) == self.etag => Ok(()),
             Some(_) => Err(StoreError::Stale {
                 layer: self.layer,
                 id: self.id,
@@ -324,6 +324,15 @@ pub enum WriteError {
 /// beneath it.
 #[async_trait]
 pub trait Store: Accounts + Send + Sync {
+    /// The store's secret key of entity tags (`gridgov_settings.tag_key`, made once with the
+    /// store): every server on the store tags a feature alike.
+    fn tag_key(&self) -> &[u8];
+
+    /// A feature's entity tag ([`Feature::etag`] under [`Store::tag_key`]).
+    fn etag(&self, f: &Feature) -> String {
+        f.etag(self.tag_key())
+    }
+
     /// One feature by id.
     async fn get(&self, layer: Layer, id: FeatureId) -> Result<Option<Feature>, StoreError>;
     /// Features matching a query, in id order.

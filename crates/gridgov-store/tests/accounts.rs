@@ -516,6 +516,7 @@ async fn geopackage_accounts_are_hidden_from_gdal_and_kept_on_reopen() {
         [
             "gridgov_sessions",
             "gridgov_sessions_user_id_idx",
+            "gridgov_settings",
             "gridgov_users"
         ]
     );
@@ -543,10 +544,12 @@ async fn geopackage_without_accounts_gets_them_on_open() {
     drop(store);
     // A gridgov GeoPackage made before accounts existed.
     let mut raw = sqlite(&path).await;
-    sqlx::raw_sql("DROP TABLE gridgov_sessions; DROP TABLE gridgov_users;")
-        .execute(&mut raw)
-        .await
-        .unwrap();
+    sqlx::raw_sql(
+        "DROP TABLE gridgov_sessions; DROP TABLE gridgov_users; DROP TABLE gridgov_settings;",
+    )
+    .execute(&mut raw)
+    .await
+    .unwrap();
     raw.close().await.unwrap();
     assert!(tables(&path).await.0.is_empty());
 
@@ -563,6 +566,7 @@ async fn geopackage_without_accounts_gets_them_on_open() {
         [
             "gridgov_sessions",
             "gridgov_sessions_user_id_idx",
+            "gridgov_settings",
             "gridgov_users"
         ]
     );

@@ -403,7 +403,7 @@ async fn suite(store: &dyn Store) {
 
     // Guarded writes: the tag read is the tag checked, under the transaction's lock.
     let read = store.get(Layer::Households, ids[1]).await.unwrap().unwrap();
-    let tag = read.etag();
+    let tag = store.etag(&read);
     let guard = |etag: &str| Guard {
         layer: Layer::Households,
         id: ids[1],
@@ -431,7 +431,7 @@ async fn suite(store: &dyn Store) {
     );
     let now = store.get(Layer::Households, ids[1]).await.unwrap().unwrap();
     assert_eq!(now.text("address"), Some("先到的修改"));
-    assert_ne!(now.etag(), tag, "a change must change the tag");
+    assert_ne!(store.etag(&now), tag, "a change must change the tag");
     let e = write_guarded(
         store,
         vec![guard(&tag)],
@@ -450,7 +450,7 @@ async fn suite(store: &dyn Store) {
         .is_some());
     write_guarded(
         store,
-        vec![guard(&now.etag())],
+        vec![guard(&store.etag(&now))],
         vec![Op::Delete(Layer::Households, ids[1])],
     )
     .await
@@ -462,7 +462,7 @@ async fn suite(store: &dyn Store) {
         .is_none());
     let e = write_guarded(
         store,
-        vec![guard(&now.etag())],
+        vec![guard(&store.etag(&now))],
         vec![Op::Delete(Layer::Households, ids[1])],
     )
     .await
@@ -862,5 +862,49 @@ async fn postgis_schema_mirrors_the_model() {
         }
     }
     drop(store);
+    db.drop_now().await.unwrap();
+}
+
+/// Entity tags are keyed with a secret made once per store: stable across reopening (a client
+/// may send `If-Match` after a restart), different between stores, and not the plain hash of
+/// the feature (which would let anyone test guesses of a masked field against the tag).
+fn tags_are_keyed(a: &dyn Store, a_again: &dyn Store, b: &dyn Store) {
+    use sha2::Digest as _;
+    let f = Feature::new(code("520526101201"), None)
+        .with("name", "张三")
+        .with("id_card", "520526198001011234");
+    assert!(a.tag_key().len() >= 32, "a 256-bit key");
+    assert_eq!(a.etag(&f), a_again.etag(&f), "stable across opening");
+    assert_ne!(a.etag(&f), b.etag(&f), "each store has its own key");
+    let plain = sha2::Sha256::digest(f.to_geojson().to_string().as_bytes());
+    let plain = plain[..16].iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    assert_ne!(a.etag(&f), format!("\"{plain}\""));
+}
+
+#[tokio::test]
+async fn geopackage_entity_tags_are_keyed_per_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = GpkgStore::open(&dir.path().join("a.gpkg")).await.unwrap();
+    let a_again = GpkgStore::open(&dir.path().join("a.gpkg")).await.unwrap();
+    let b = GpkgStore::open(&dir.path().join("b.gpkg")).await.unwrap();
+    tags_are_keyed(&a, &a_again, &b);
+}
+
+#[tokio::test]
+async fn postgis_entity_tags_are_keyed_per_store() {
+    let (da, db) = (
+        TempDatabase::create("tags_a").await.unwrap(),
+        TempDatabase::create("tags_b").await.unwrap(),
+    );
+    let a = PgStore::connect(&da.url).await.unwrap();
+    let a_again = PgStore::connect(&da.url).await.unwrap();
+    let b = PgStore::connect(&db.url).await.unwrap();
+    tags_are_keyed(&a, &a_again, &b);
+    drop((a, a_again, b));
+    da.drop_now().await.unwrap();
     db.drop_now().await.unwrap();
 }

@@ -41,25 +41,41 @@ CREATE TABLE IF NOT EXISTS gridgov_sessions (
   last_seen_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS gridgov_sessions_user_id_idx ON gridgov_sessions (user_id);
+CREATE TABLE IF NOT EXISTS gridgov_settings (
+  name TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+);
+INSERT OR IGNORE INTO gridgov_settings (name, value) VALUES ('tag_key', lower(hex(randomblob(32))));
 ";
 
 /// What [`SCHEMA`] creates.
-const OBJECTS: [&str; 3] = [
+const OBJECTS: [&str; 4] = [
     "gridgov_users",
     "gridgov_sessions",
     "gridgov_sessions_user_id_idx",
+    "gridgov_settings",
 ];
 
 /// Whether the file holds the accounts tables (reads only).
 pub(super) async fn present(pool: &SqlitePool) -> Result<bool, StoreError> {
     let found: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name IN (?, ?, ?)")
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name IN (?, ?, ?, ?)")
             .bind(OBJECTS[0])
             .bind(OBJECTS[1])
             .bind(OBJECTS[2])
+            .bind(OBJECTS[3])
             .fetch_one(pool)
             .await?;
     Ok(found == OBJECTS.len() as i64)
+}
+
+/// The secret key of entity tags (`gridgov_settings.tag_key`, random, made with the tables).
+pub(super) async fn tag_key(pool: &SqlitePool) -> Result<Vec<u8>, StoreError> {
+    let key: String =
+        sqlx::query_scalar("SELECT value FROM gridgov_settings WHERE name = 'tag_key'")
+            .fetch_one(pool)
+            .await?;
+    Ok(key.into_bytes())
 }
 
 /// Creates the accounts tables that are missing.

@@ -62,6 +62,8 @@ pub struct GpkgStore {
     writer: SqlitePool,
     /// The changes of the store's own writes, sent after they commit.
     changes: broadcast::Sender<Change>,
+    /// The secret key of entity tags.
+    tag_key: Vec<u8>,
 }
 
 fn sql_type(ty: FieldType) -> &'static str {
@@ -209,10 +211,11 @@ impl GpkgStore {
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_lazy_with(opts);
-        let store = Self {
+        let mut store = Self {
             pool,
             writer,
             changes: broadcast::channel(BROADCAST).0,
+            tag_key: Vec::new(),
         };
         if exists {
             let app: i64 = sqlx::query_scalar("PRAGMA application_id")
@@ -229,6 +232,7 @@ impl GpkgStore {
             }
         }
         store.init().await?;
+        store.tag_key = accounts::tag_key(&store.pool).await?;
         Ok(store)
     }
 
@@ -374,7 +378,7 @@ impl GpkgStore {
                 .fetch_optional(&mut *tx)
                 .await?;
             let current = row.map(|r| read_row(guard.layer, &r)).transpose()?;
-            guard.holds(current.as_ref())?;
+            guard.holds(&self.tag_key, current.as_ref())?;
         }
         let mut ids = Vec::with_capacity(ops.len());
         let mut touched = HashSet::new();
@@ -523,6 +527,10 @@ impl GpkgStore {
 
 #[async_trait]
 impl Store for GpkgStore {
+    fn tag_key(&self) -> &[u8] {
+        &self.tag_key
+    }
+
     async fn get(&self, layer: Layer, id: FeatureId) -> Result<Option<Feature>, StoreError> {
         let row = sqlx::query(&select_one(layer))
             .bind(id.0)

@@ -63,6 +63,8 @@ pub struct PgStore {
     pool: PgPool,
     /// Dropped with the last handle on the store, which ends its change feeds.
     alive: std::sync::Arc<tokio::sync::watch::Sender<()>>,
+    /// The secret key of entity tags (`gridgov_settings`).
+    tag_key: Vec<u8>,
 }
 
 fn ewkb(g: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
@@ -227,14 +229,31 @@ impl PgStore {
                     .into(),
             ));
         }
-        Ok(Self::with_pool(pool))
+        Self::with_pool(pool).await
     }
 
-    fn with_pool(pool: PgPool) -> Self {
-        Self {
+    async fn with_pool(pool: PgPool) -> Result<Self, StoreError> {
+        let key: Option<String> =
+            sqlx::query_scalar("SELECT value FROM gridgov_settings WHERE name = 'tag_key'")
+                .fetch_optional(&pool)
+                .await
+                .map_err(|_| {
+                    StoreError::NotGridgov(
+                "the database's gridgov schema is out of date: run `gridgov migrate --store URL`"
+                    .into(),
+            )
+                })?;
+        let Some(key) = key else {
+            return Err(StoreError::NotGridgov(
+                "the database has no entity tag key (gridgov_settings): run `gridgov migrate --store URL`"
+                    .into(),
+            ));
+        };
+        Ok(Self {
             pool,
             alive: std::sync::Arc::new(tokio::sync::watch::channel(()).0),
-        }
+            tag_key: key.into_bytes(),
+        })
     }
 
     /// Connects, applies every pending migration and opens the store, on one connection pool:
@@ -242,7 +261,7 @@ impl PgStore {
     pub async fn connect_migrated(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self::with_pool(pool))
+        Self::with_pool(pool).await
     }
 
     /// The connection pool (for tests and tools that need plain SQL).
@@ -528,6 +547,10 @@ impl PgStore {
 
 #[async_trait]
 impl Store for PgStore {
+    fn tag_key(&self) -> &[u8] {
+        &self.tag_key
+    }
+
     async fn get(&self, layer: Layer, id: FeatureId) -> Result<Option<Feature>, StoreError> {
         let sql = format!(
             "SELECT {} FROM \"{}\" WHERE id = $1",
@@ -597,7 +620,7 @@ impl Store for PgStore {
                 .fetch_optional(&mut *tx)
                 .await?;
             let current = row.map(|r| read_row(guard.layer, &r)).transpose()?;
-            guard.holds(current.as_ref())?;
+            guard.holds(&self.tag_key, current.as_ref())?;
         }
         let mut ids = Vec::with_capacity(ops.len());
         let mut dropped = BTreeMap::new();
