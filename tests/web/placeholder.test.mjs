@@ -1,7 +1,7 @@
 // Browser test of the placeholder page (web/index.html) against a real gridgov server on
 // the demo county, in Debian's headless Chromium driven by playwright-core.
 //
-//   node --test tests/web/            (scripts/test.sh runs it after `cargo build -p gridgov-cli`)
+//   node --test tests/web/            (scripts/test.sh runs it after `cargo test`)
 //
 // Environment: GRIDGOV_BIN (default target/debug/gridgov), GRIDGOV_CHROMIUM (default
 // /usr/bin/chromium). Leaves a screenshot in target/screenshots/placeholder.png.
