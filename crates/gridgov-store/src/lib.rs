@@ -7,6 +7,7 @@
 //! - [`mod@check`]: the one validated write path ([`write()`]) that both backends share: model
 //!   validation, owning divisions, containment and references, before a single transaction.
 //! - [`accounts`]: user accounts and login sessions ([`Accounts`], a supertrait of [`Store`]).
+//! - [`audit`]: the hash-chained, append-only audit log ([`Audit`], a supertrait of [`Store`]).
 //! - [`copy`]: copying a whole store into another (`gridgov load`).
 //! - [`changes`]: change feeds ([`Store::changes`]): what every committed write changed, for
 //!   in-memory indexes to stay current whichever process writes.
@@ -15,6 +16,7 @@
 
 pub mod accounts;
 pub mod assign;
+pub mod audit;
 pub mod changes;
 pub mod check;
 pub mod copy;
@@ -29,6 +31,7 @@ use async_trait::async_trait;
 use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, ValidationError};
 
 pub use accounts::{Accounts, Credentials, NewUser, Session, User, UserChange, UserId};
+pub use audit::{Audit, AuditAction, AuditEvent, AuditRecord, AuditResult};
 pub use changes::{Change, ChangeFeed};
 pub use check::{check, write, write_guarded, Checker};
 
@@ -133,6 +136,14 @@ pub enum StoreError {
     CorruptUser {
         /// Its name as stored.
         name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A stored audit record that gridgov cannot read back (edited outside gridgov).
+    #[error("stored audit record {seq} is malformed: {reason}")]
+    CorruptAudit {
+        /// Its sequence number.
+        seq: i64,
         /// What is wrong.
         reason: String,
     },
@@ -323,7 +334,7 @@ pub enum WriteError {
 /// Writes go through [`write()`] (validated); [`Store::apply_unchecked`] is the raw transaction
 /// beneath it.
 #[async_trait]
-pub trait Store: Accounts + Send + Sync {
+pub trait Store: Accounts + Audit + Send + Sync {
     /// The store's secret key of entity tags (`gridgov_settings.tag_key`, made once with the
     /// store): every server on the store tags a feature alike.
     fn tag_key(&self) -> &[u8];

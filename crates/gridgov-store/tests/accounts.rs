@@ -514,6 +514,9 @@ async fn geopackage_accounts_are_hidden_from_gdal_and_kept_on_reopen() {
     assert_eq!(
         all,
         [
+            "gridgov_audit",
+            "gridgov_audit_no_delete",
+            "gridgov_audit_no_update",
             "gridgov_sessions",
             "gridgov_sessions_user_id_idx",
             "gridgov_settings",
@@ -545,7 +548,8 @@ async fn geopackage_without_accounts_gets_them_on_open() {
     // A gridgov GeoPackage made before accounts existed.
     let mut raw = sqlite(&path).await;
     sqlx::raw_sql(
-        "DROP TABLE gridgov_sessions; DROP TABLE gridgov_users; DROP TABLE gridgov_settings;",
+        "DROP TABLE gridgov_sessions; DROP TABLE gridgov_users; DROP TABLE gridgov_settings; \
+         DROP TABLE gridgov_audit;",
     )
     .execute(&mut raw)
     .await
@@ -564,6 +568,9 @@ async fn geopackage_without_accounts_gets_them_on_open() {
     assert_eq!(
         all,
         [
+            "gridgov_audit",
+            "gridgov_audit_no_delete",
+            "gridgov_audit_no_update",
             "gridgov_sessions",
             "gridgov_sessions_user_id_idx",
             "gridgov_settings",

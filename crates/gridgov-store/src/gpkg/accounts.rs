@@ -1,5 +1,6 @@
-//! Accounts and sessions ([`crate::Accounts`]) in the GeoPackage: two plain SQLite tables,
-//! `gridgov_users` and `gridgov_sessions`. They are not layers, so they are not registered in
+//! Accounts and sessions ([`crate::Accounts`]) in the GeoPackage: plain SQLite tables,
+//! `gridgov_users` and `gridgov_sessions` (and `gridgov_settings`, and the audit log's
+//! `gridgov_audit`, see `gpkg/audit.rs`). They are not layers, so they are not registered in
 //! `gpkg_contents`, and GDAL does not list them (a GeoPackage whose contents register
 //! `attributes` tables lists only registered tables).
 //!
@@ -46,27 +47,45 @@ CREATE TABLE IF NOT EXISTS gridgov_settings (
   value TEXT NOT NULL
 );
 INSERT OR IGNORE INTO gridgov_settings (name, value) VALUES ('tag_key', lower(hex(randomblob(32))));
+CREATE TABLE IF NOT EXISTS gridgov_audit (
+  seq INTEGER PRIMARY KEY NOT NULL CHECK (seq > 0),
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT NOT NULL,
+  source TEXT NOT NULL,
+  result TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
+  hash BLOB NOT NULL CHECK (length(hash) = 32)
+);
+CREATE TRIGGER IF NOT EXISTS gridgov_audit_no_update BEFORE UPDATE ON gridgov_audit
+BEGIN SELECT RAISE(ABORT, 'gridgov_audit is append-only: records cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS gridgov_audit_no_delete BEFORE DELETE ON gridgov_audit
+BEGIN SELECT RAISE(ABORT, 'gridgov_audit is append-only: records cannot be deleted'); END;
 ";
 
 /// What [`SCHEMA`] creates.
-const OBJECTS: [&str; 4] = [
+const OBJECTS: [&str; 7] = [
     "gridgov_users",
     "gridgov_sessions",
     "gridgov_sessions_user_id_idx",
     "gridgov_settings",
+    "gridgov_audit",
+    "gridgov_audit_no_update",
+    "gridgov_audit_no_delete",
 ];
 
 /// Whether the file holds the accounts tables (reads only).
 pub(super) async fn present(pool: &SqlitePool) -> Result<bool, StoreError> {
-    let found: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name IN (?, ?, ?, ?)")
-            .bind(OBJECTS[0])
-            .bind(OBJECTS[1])
-            .bind(OBJECTS[2])
-            .bind(OBJECTS[3])
-            .fetch_one(pool)
-            .await?;
-    Ok(found == OBJECTS.len() as i64)
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master")
+        .fetch_all(pool)
+        .await?;
+    let found = OBJECTS
+        .iter()
+        .filter(|o| names.iter().any(|n| n == *o))
+        .count();
+    Ok(found == OBJECTS.len())
 }
 
 /// The secret key of entity tags (`gridgov_settings.tag_key`, random, made with the tables).

@@ -33,6 +33,7 @@ use crate::{Change, ChangeFeed, Guard, Op, Part, Query, Store, StoreError};
 
 /// Accounts and sessions in the GeoPackage (tables that are not layers).
 mod accounts;
+mod audit;
 
 /// The GeoPackage `application_id` ("GPKG").
 const APPLICATION_ID: i64 = 0x4750_4B47;

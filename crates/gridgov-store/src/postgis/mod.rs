@@ -25,6 +25,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 /// Accounts and sessions (`gridgov_users`, `gridgov_sessions`).
 mod accounts;
+mod audit;
 pub mod changes;
 mod stream;
 mod tiles;
@@ -233,6 +234,19 @@ impl PgStore {
     }
 
     async fn with_pool(pool: PgPool) -> Result<Self, StoreError> {
+        let applied: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM _sqlx_migrations WHERE success AND version = ANY($1)",
+        )
+        .bind(MIGRATOR.iter().map(|m| m.version).collect::<Vec<i64>>())
+        .fetch_one(&pool)
+        .await
+        .unwrap_or(0);
+        if usize::try_from(applied).ok() != Some(MIGRATOR.iter().count()) {
+            return Err(StoreError::NotGridgov(
+                "the database's gridgov schema is out of date: run `gridgov migrate --store URL`"
+                    .into(),
+            ));
+        }
         let key: Option<String> =
             sqlx::query_scalar("SELECT value FROM gridgov_settings WHERE name = 'tag_key'")
                 .fetch_optional(&pool)
