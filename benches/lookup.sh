@@ -153,7 +153,7 @@ server_start() {
     [[ -n $SERVER_PID ]] && return 0
     [[ -f $WORK/demo.gpkg ]] || "$GRIDGOV" demo --out "$WORK/demo.gpkg" --seed 42 >&2
     taskset -c 0 "$GRIDGOV" serve --store "$WORK/demo.gpkg" --addr "127.0.0.1:$SERVER_PORT" \
-        --web-dir "$ROOT/web" >"$WORK/server.log" 2>&1 &
+        --web-dir "$ROOT/web" --rate-limit 0 >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     local i
     for i in $(seq 1 300); do

@@ -251,7 +251,7 @@ R[features]=$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM households) || ' hou
 # 1. PostGIS, caches off.
 say "1. gridgov on PostGIS, caches off (port $GRIDGOV_PORT)"
 start_server gridgov "$GRIDGOV_PORT" /api/v1/health \
-    "$GRIDGOV" serve --store "$URL" --addr "127.0.0.1:$GRIDGOV_PORT" --web-dir "$ROOT/web" --tile-cache-mb 0
+    "$GRIDGOV" serve --store "$URL" --addr "127.0.0.1:$GRIDGOV_PORT" --web-dir "$ROOT/web" --tile-cache-mb 0 --rate-limit 0
 PG_TOKEN=$(sign_in "$GRIDGOV_PORT") || die "could not sign in to gridgov on port $GRIDGOV_PORT"
 BOUNDS=$(curl -fsS -H "Authorization: Bearer $PG_TOKEN" "http://127.0.0.1:$GRIDGOV_PORT/tiles/counties.json" |
     jq -r '.bounds | map(tostring) | join(",")')
@@ -305,7 +305,7 @@ stop_server martin
 say "3. gridgov on the GeoPackage, caches off (port $GPKG_PORT)"
 add_bench_user "$WORK/demo.gpkg" || die "could not add the bench account to the GeoPackage"
 start_server gpkg "$GPKG_PORT" /api/v1/health \
-    "$GRIDGOV" serve --store "$WORK/demo.gpkg" --addr "127.0.0.1:$GPKG_PORT" --web-dir "$ROOT/web" --tile-cache-mb 0
+    "$GRIDGOV" serve --store "$WORK/demo.gpkg" --addr "127.0.0.1:$GPKG_PORT" --web-dir "$ROOT/web" --tile-cache-mb 0 --rate-limit 0
 GPKG_TOKEN=$(sign_in "$GPKG_PORT") || die "could not sign in to gridgov on port $GPKG_PORT"
 "$TILE_BENCH" compare --label gpkg_all --a "gpkg=http://127.0.0.1:$GPKG_PORT" \
     --a-paths "$WORK/gridgov_all.paths" --a-token "$GPKG_TOKEN" \
@@ -326,7 +326,7 @@ stop_server gpkg
 # 2. Cached tiles against the HTTP ceiling.
 say "2. gridgov on PostGIS with a 256 MiB tile cache (port $CACHED_PORT), every composite tile fetched first"
 start_server cached "$CACHED_PORT" /api/v1/health \
-    "$GRIDGOV" serve --store "$URL" --addr "127.0.0.1:$CACHED_PORT" --web-dir "$ROOT/web" --tile-cache-mb 256
+    "$GRIDGOV" serve --store "$URL" --addr "127.0.0.1:$CACHED_PORT" --web-dir "$ROOT/web" --tile-cache-mb 256 --rate-limit 0
 CACHED_TOKEN=$(sign_in "$CACHED_PORT") || die "could not sign in to gridgov on port $CACHED_PORT"
 "$TILE_BENCH" fetch --base "http://127.0.0.1:$CACHED_PORT" --paths "$WORK/gridgov_all.paths" \
     --token "$CACHED_TOKEN" --encoding "$ENCODING" >/dev/null

@@ -28,6 +28,14 @@ fn ok(args: &[&str]) -> String {
     stderr
 }
 
+/// What a successful `gridgov` run printed on standard output.
+fn ok_stdout(args: &[&str]) -> String {
+    let out = gridgov(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "gridgov {args:?} failed:\n{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn fails(args: &[&str]) -> String {
     let out = gridgov(args);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -624,6 +632,36 @@ async fn server_answers_over_http() {
             .await?;
         let id = fc["features"][0]["properties"]["id_card"].as_str().unwrap();
         assert!(id.contains("********"), "{id}");
+        // The read is in the audit log, with where it came from, and the chain checks out.
+        let me: serde_json::Value = client
+            .get(format!("{base}/api/v1/auth/me"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let name = me["username"].as_str().unwrap().to_owned();
+        let log = ok_stdout(&["audit", "list", "--store", s(demo())]);
+        let mine: Vec<&str> = log
+            .lines()
+            .filter(|l| l.split('\t').nth(2) == Some(name.as_str()))
+            .collect();
+        assert!(
+            mine.iter()
+                .any(|l| l.contains("\tlogin\tuser/") && l.contains("\t127.0.0.1\tok\t")),
+            "{mine:?}"
+        );
+        assert!(
+            mine.iter()
+                .any(|l| l.contains("\tread\tpersons\t127.0.0.1\tok\t")),
+            "{mine:?}"
+        );
+        assert!(
+            log.lines()
+                .any(|l| l.contains(&format!("\tuser_add\tuser/{name}\tlocal\tok"))),
+            "the account's creation is missing: {log}"
+        );
+        let verified = ok_stdout(&["audit", "verify", "--store", s(demo())]);
+        assert!(verified.contains("records\t"), "{verified}");
         // Bad requests name the problem.
         let r = client
             .get(format!("{base}/api/v1/layers/houses/items"))

@@ -1,5 +1,6 @@
 //! `gridgov`: the command-line program (server, demo data, import, export, database tools).
 
+mod audit;
 mod data;
 mod lookup;
 mod progress;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use gridgov_server::limits::{Limits, Rate};
 use gridgov_store::postgis::PgStore;
 use gridgov_store::{Store, StoreUrl};
 
@@ -48,6 +50,14 @@ enum Command {
         /// Size bound of the in-memory vector tile cache in MiB; 0 turns it off.
         #[arg(long, default_value_t = 256)]
         tile_cache_mb: usize,
+        /// Requests a second one client (a session, or an address without one) may make,
+        /// with bursts of four times as many; beyond, 429. Logins: 1 a second per address
+        /// (bursts of 10). 0 turns both off.
+        #[arg(long, default_value_t = 100)]
+        rate_limit: u32,
+        /// Seconds a request may take before it is answered 408.
+        #[arg(long, default_value_t = 30)]
+        request_timeout_secs: u64,
     },
     /// Generate the synthetic demo county into a new GeoPackage.
     Demo {
@@ -74,6 +84,8 @@ enum Command {
     },
     /// Manage user accounts: add, list, disable, enable, reset.
     User(users::UserArgs),
+    /// The audit log: verify its hash chain, list records.
+    Audit(audit::AuditArgs),
     /// Copy a whole store into another (GeoPackage to PostGIS and back).
     Load {
         /// The source store.
@@ -97,6 +109,15 @@ async fn open_store(url: &str, migrate: bool) -> Result<(Box<dyn Store>, StoreUr
         .await
         .with_context(|| format!("opening {parsed}"))?;
     Ok((store, parsed))
+}
+
+/// Opens a store that must exist already (`--store`, default ./gridgov.gpkg).
+async fn open_existing(store: Option<String>) -> Result<Box<dyn Store>> {
+    let url = store.unwrap_or_else(|| DEFAULT_STORE.to_owned());
+    if !url.starts_with("postgres") && !std::path::Path::new(&url).exists() {
+        bail!("{url} does not exist: give --store (a GeoPackage or postgres:// URL)");
+    }
+    Ok(open_store(&url, false).await?.0)
 }
 
 async fn demo(out: &std::path::Path, seed: u64) -> Result<()> {
@@ -149,6 +170,7 @@ async fn serve(
     addr: SocketAddr,
     web_dir: PathBuf,
     tile_cache_mb: usize,
+    limits: Limits,
 ) -> Result<()> {
     let url = if let Some(u) = store {
         u
@@ -205,7 +227,8 @@ async fn serve(
         web_dir,
         index,
         tile_cache_mb.saturating_mul(1 << 20),
-    );
+    )
+    .with_limits(limits);
     gridgov_server::serve(listener, state).await?;
     Ok(())
 }
@@ -244,7 +267,22 @@ async fn run(cli: Cli) -> Result<()> {
             addr,
             web_dir,
             tile_cache_mb,
-        } => serve(store, addr, web_dir, tile_cache_mb).await,
+            rate_limit,
+            request_timeout_secs,
+        } => {
+            let mut limits = if rate_limit == 0 {
+                Limits::unlimited()
+            } else {
+                let mut l = Limits::standard();
+                l.requests = Some(Rate {
+                    per_second: f64::from(rate_limit),
+                    burst: 4.0 * f64::from(rate_limit),
+                });
+                l
+            };
+            limits.request_timeout = std::time::Duration::from_secs(request_timeout_secs.max(1));
+            serve(store, addr, web_dir, tile_cache_mb, limits).await
+        }
         Command::Demo { out, seed } => demo(&out, seed).await,
         Command::Import(args) => data::import(args).await,
         Command::ImportOsm(args) => data::import_osm(args).await,
@@ -260,6 +298,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Load { from, to } => load(&from, &to).await,
         Command::User(args) => users::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
     }
 }
 

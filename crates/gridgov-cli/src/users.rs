@@ -7,7 +7,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use gridgov_model::{Layer, Role, Scope, UserName};
 use gridgov_server::auth::password;
-use gridgov_store::{NewUser, Query, Store, UserChange};
+use gridgov_store::{AuditAction, NewUser, Query, Store, UserChange};
+use serde_json::json;
+
+use crate::audit;
 
 /// `gridgov user …`.
 #[derive(Debug, Args)]
@@ -66,13 +69,7 @@ enum UserCommand {
 
 /// Runs `gridgov user …`.
 pub async fn run(args: UserArgs) -> Result<()> {
-    let url = args
-        .store
-        .unwrap_or_else(|| crate::DEFAULT_STORE.to_owned());
-    if !url.starts_with("postgres") && !std::path::Path::new(&url).exists() {
-        bail!("{url} does not exist: give --store (a GeoPackage or postgres:// URL)");
-    }
-    let (store, _) = crate::open_store(&url, false).await?;
+    let store = crate::open_existing(args.store).await?;
     match args.command {
         UserCommand::Add {
             name,
@@ -97,6 +94,8 @@ pub async fn run(args: UserArgs) -> Result<()> {
                     password_hash: hash,
                 })
                 .await?;
+            let detail = json!({"role": user.role.token(), "scope": user.scope.to_string()});
+            audit::record(store.as_ref(), AuditAction::UserAdd, object(&user), detail).await?;
             eprintln!(
                 "gridgov: created {} ({} {}, scope {})",
                 user.name,
@@ -125,10 +124,26 @@ pub async fn run(args: UserArgs) -> Result<()> {
         }
         UserCommand::Disable { name } => {
             let user = change(store.as_ref(), &name, |c| c.disabled = Some(true)).await?;
+            let detail = json!({"disabled": true});
+            audit::record(
+                store.as_ref(),
+                AuditAction::UserChange,
+                object(&user),
+                detail,
+            )
+            .await?;
             eprintln!("gridgov: disabled {}; its sessions have ended", user.name);
         }
         UserCommand::Enable { name } => {
             let user = change(store.as_ref(), &name, |c| c.disabled = Some(false)).await?;
+            let detail = json!({"disabled": false});
+            audit::record(
+                store.as_ref(),
+                AuditAction::UserChange,
+                object(&user),
+                detail,
+            )
+            .await?;
             eprintln!("gridgov: enabled {}", user.name);
         }
         UserCommand::Reset {
@@ -138,6 +153,14 @@ pub async fn run(args: UserArgs) -> Result<()> {
             let (password, shown) = new_password(password_stdin)?;
             let hash = hash(password).await?;
             let user = change(store.as_ref(), &name, |c| c.password_hash = Some(hash)).await?;
+            let detail = json!({"password": "reset"});
+            audit::record(
+                store.as_ref(),
+                AuditAction::UserChange,
+                object(&user),
+                detail,
+            )
+            .await?;
             eprintln!(
                 "gridgov: new password for {}; its lock is cleared and its sessions have ended",
                 user.name
@@ -149,6 +172,11 @@ pub async fn run(args: UserArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The audit log's name of an account.
+fn object(user: &gridgov_store::User) -> String {
+    format!("user/{}", user.name)
 }
 
 async fn change(
@@ -219,7 +247,7 @@ pub async fn first_admin(store: &dyn Store) -> Result<Option<String>> {
     };
     let p = password::generate();
     let hash = hash(p.clone()).await?;
-    store
+    let user = store
         .add_user(NewUser {
             name: "admin".parse()?,
             role: Role::CountyAdmin,
@@ -227,5 +255,8 @@ pub async fn first_admin(store: &dyn Store) -> Result<Option<String>> {
             password_hash: hash,
         })
         .await?;
+    let detail =
+        json!({"role": user.role.token(), "scope": user.scope.to_string(), "first_start": true});
+    audit::record(store, AuditAction::UserAdd, object(&user), detail).await?;
     Ok(Some(p))
 }

@@ -37,6 +37,17 @@ pub enum ApiError {
     /// A write without `If-Match`.
     #[error("{0}")]
     PreconditionRequired(String),
+    /// Too many requests from one client: answered with `Retry-After` (seconds).
+    #[error("{detail}")]
+    TooManyRequests {
+        /// What was exceeded.
+        detail: String,
+        /// Seconds until a request may succeed.
+        retry_after: u64,
+    },
+    /// An action that must be audited could not be, so it was not done (503).
+    #[error("{0}")]
+    AuditUnavailable(String),
     /// Something inside the server failed; logged, never shown to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -117,6 +128,23 @@ impl IntoResponse for ApiError {
                 "Precondition required",
                 d.clone(),
             ),
+            ApiError::TooManyRequests {
+                detail,
+                retry_after,
+            } => {
+                let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "Too many requests", detail);
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+                return r;
+            }
+            ApiError::AuditUnavailable(d) => {
+                tracing::error!(detail = %d, "audit log unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service unavailable",
+                    d.clone(),
+                )
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "internal error");
                 (

@@ -10,9 +10,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query as QueryParams, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use geo::{Coord, MapCoords};
 use gridgov_model::{Crs, Feature, FeatureId, GeometryKind, Layer, ValidationError};
-use gridgov_store::{write, write_guarded, Change, Guard, Op, Query};
+use gridgov_store::{
+    write, write_guarded, AuditAction, AuditResult, Change, Guard, Op, Query, WriteError,
+};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
@@ -20,6 +23,7 @@ use utoipa::IntoParams;
 use crate::openapi::{FeatureCollection, GeoJsonFeature, Problem};
 
 use crate::access::{Access, Narrowed};
+use crate::audit;
 use crate::auth::Principal;
 use crate::{
     live, lookup, parse_bbox, parse_count, parse_layer, ApiError, AppState, DEFAULT_LIMIT,
@@ -207,7 +211,17 @@ pub async fn list(
             )
         }
     });
+    audit::personal_read(&s, &who, layer, &json_ids(&page), "items").await?;
     Ok(collection(layer, &p, matched, &page, next))
+}
+
+/// The ids of GeoJSON features (for the audit log).
+pub(crate) fn json_ids(features: &[serde_json::Value]) -> Vec<FeatureId> {
+    features
+        .iter()
+        .filter_map(|f| f.get("id").and_then(serde_json::Value::as_i64))
+        .map(FeatureId)
+        .collect()
 }
 
 /// Where the next page starts.
@@ -370,6 +384,7 @@ pub async fn get(
         }
         return Ok(r);
     }
+    audit::personal_read(&s, &who, layer, &[id], "items").await?;
     Ok(feature_response(StatusCode::OK, &s, &access, layer, f))
 }
 
@@ -540,6 +555,33 @@ async fn follow(s: &AppState, layer: Layer, ids: Vec<FeatureId>) {
     }
 }
 
+/// Records a write in the audit log once the store has answered: done, or failed and why.
+/// The change (if any) is committed by now; a record that cannot be written is logged as an
+/// error (see `audit::record`) and the answer still tells the client what happened.
+async fn changed<T>(
+    s: &AppState,
+    who: &Principal,
+    action: AuditAction,
+    layer: Layer,
+    id: Option<FeatureId>,
+    outcome: &Result<T, WriteError>,
+) {
+    let object = match id {
+        Some(id) => format!("{}/{id}", layer.name()),
+        None => layer.name().to_owned(),
+    };
+    let (result, detail) = match outcome {
+        Ok(_) => (AuditResult::Ok, json!({})),
+        Err(e) => (AuditResult::Failed, json!({ "error": e.to_string() })),
+    };
+    if audit::record_by(s, who, action, object, result, &detail)
+        .await
+        .is_err()
+    {
+        tracing::error!(%layer, "a committed write is missing from the audit log");
+    }
+}
+
 /// Reads back a written feature for the answer.
 async fn written(s: &AppState, layer: Layer, id: FeatureId) -> Result<Feature, ApiError> {
     s.store
@@ -582,8 +624,17 @@ pub async fn create(
             "is assigned by the server: POST a feature without an id, or PUT to /items/{id} to replace one",
         )]));
     }
-    let ids = write(&*s.store, vec![Op::Insert(layer, f)]).await?;
-    let id = *ids
+    let ids = write(&*s.store, vec![Op::Insert(layer, f)]).await;
+    changed(
+        &s,
+        &who,
+        AuditAction::Create,
+        layer,
+        ids.as_ref().ok().and_then(|i| i.first().copied()),
+        &ids,
+    )
+    .await;
+    let id = *ids?
         .first()
         .ok_or_else(|| ApiError::Internal("an insert returned no id".into()))?;
     follow(&s, layer, vec![id]).await;
@@ -636,7 +687,9 @@ pub async fn replace(
     f.id = Some(id);
     in_scope(&access, &f)?;
     let (_, guard) = precondition(&s, &access, layer, id, &headers).await?;
-    write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await?;
+    let done = write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await;
+    changed(&s, &who, AuditAction::Update, layer, Some(id), &done).await;
+    done?;
     follow(&s, layer, vec![id]).await;
     Ok(feature_response(
         StatusCode::OK,
@@ -694,7 +747,9 @@ pub async fn patch(
         to_wgs84(&mut f, p.crs.as_deref())?;
     }
     in_scope(&access, &f)?;
-    write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await?;
+    let done = write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await;
+    changed(&s, &who, AuditAction::Update, layer, Some(id), &done).await;
+    done?;
     follow(&s, layer, vec![id]).await;
     Ok(feature_response(
         StatusCode::OK,
@@ -724,7 +779,106 @@ pub async fn delete(
     access.write(layer)?;
     let id = parse_id(&id)?;
     let (_, guard) = precondition(&s, &access, layer, id, &headers).await?;
-    write_guarded(&*s.store, vec![guard], vec![Op::Delete(layer, id)]).await?;
+    let done = write_guarded(&*s.store, vec![guard], vec![Op::Delete(layer, id)]).await;
+    changed(&s, &who, AuditAction::Delete, layer, Some(id), &done).await;
+    done?;
     follow(&s, layer, vec![id]).await;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The body of a reveal.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RevealRequest {
+    /// Why the values are needed (4 to 500 characters); kept in the audit log.
+    pub reason: String,
+}
+
+/// The shortest and longest reason a reveal accepts, in characters.
+const REASON_CHARS: std::ops::RangeInclusive<usize> = 4..=500;
+
+/// `POST /api/v1/layers/{layer}/items/{id}/reveal`: a feature's masked personal fields in
+/// clear, for a role allowed to ask, with a reason; recorded in the audit log before the
+/// answer (no record, no answer).
+#[utoipa::path(post, path = "/api/v1/layers/{layer}/items/{id}/reveal", tag = "features",
+    params(("layer" = String, Path, description = "A layer with personal fields, e.g. `persons`"), ("id" = i64, Path, description = "The feature id")),
+    request_body(content = RevealRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{layer, id, fields}`: the personal fields in clear", body = Object),
+        (status = 403, description = "The role may not reveal this layer", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "Unknown layer or feature (or outside the scope)", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "No reason, or one too short or too long", content_type = "application/problem+json", body = Problem),
+        (status = 503, description = "The audit log cannot be written: nothing revealed", content_type = "application/problem+json", body = Problem)))]
+pub async fn reveal(
+    State(s): State<AppState>,
+    who: Principal,
+    Path((layer, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let layer = parse_layer(&layer)?;
+    let access = Access::of(&who, &s)?;
+    access.read(layer)?;
+    let fields = gridgov_model::access::sensitive_fields(layer);
+    let id = parse_id(&id)?;
+    let object = format!("{}/{id}", layer.name());
+    if fields.is_empty() || !who.role().may_reveal(layer) {
+        let detail = json!({ "reason": "the role may not reveal this layer" });
+        audit::record_by(
+            &s,
+            &who,
+            AuditAction::Reveal,
+            object,
+            AuditResult::Denied,
+            &detail,
+        )
+        .await?;
+        return Err(ApiError::Forbidden(format!(
+            "a {} may not reveal {layer}'s masked fields",
+            who.role().token()
+        )));
+    }
+    let json = json_body(&headers, &body, &["application/json"])?;
+    let reason: serde_json::Value = json.get("reason").cloned().unwrap_or_default();
+    let reason = reason.as_str().map(str::trim).unwrap_or_default();
+    if !REASON_CHARS.contains(&reason.chars().count()) {
+        return Err(ApiError::Unprocessable(vec![ValidationError::new(
+            "reason",
+            format!(
+                "say why the values are needed, in {} to {} characters",
+                REASON_CHARS.start(),
+                REASON_CHARS.end()
+            ),
+        )]));
+    }
+    let f = s
+        .store
+        .get(layer, id)
+        .await?
+        .filter(|f| access.admits(f))
+        .ok_or_else(|| ApiError::NotFound(format!("{layer} has no feature {id}")))?;
+    let clear: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .filter_map(|(name, _)| {
+            f.properties
+                .get(*name)
+                .map(|v| ((*name).to_owned(), v.to_json()))
+        })
+        .collect();
+    let detail = json!({
+        "reason": reason,
+        "fields": clear.keys().collect::<Vec<_>>(),
+    });
+    audit::record_by(
+        &s,
+        &who,
+        AuditAction::Reveal,
+        object,
+        AuditResult::Ok,
+        &detail,
+    )
+    .await?;
+    let mut r = Json(json!({"layer": layer.name(), "id": id.0, "fields": clear})).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
 }

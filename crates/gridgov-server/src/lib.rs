@@ -13,9 +13,11 @@
 //!   `/vendor/maplibre-gl/*` is MapLibre GL JS from `web/node_modules/maplibre-gl/dist/`.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod items;
+pub mod limits;
 pub mod live;
 pub mod lookup;
 pub mod ogc;
@@ -39,6 +41,7 @@ use openapi::Problem;
 use serde_json::json;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
 pub use live::LiveIndex;
@@ -67,6 +70,10 @@ pub struct AppState {
     pub auth: auth::AuthPolicy,
     /// Sessions recently read from the store, trusted for `auth.cache_ttl`.
     pub sessions: Arc<auth::cache::SessionCache>,
+    /// When each session's tiles of personal layers were last recorded in the audit log.
+    pub tile_reads: Arc<audit::TileReads>,
+    /// Rate and time limits (none but the time limit unless [`AppState::with_limits`]).
+    pub limiter: Arc<limits::RateLimiter>,
 }
 
 impl AppState {
@@ -94,7 +101,16 @@ impl AppState {
             tiles,
             auth: auth::AuthPolicy::default(),
             sessions: Arc::default(),
+            tile_reads: Arc::default(),
+            limiter: Arc::new(limits::RateLimiter::new(limits::Limits::unlimited())),
         }
+    }
+
+    /// The state with these rate and time limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: limits::Limits) -> Self {
+        self.limiter = Arc::new(limits::RateLimiter::new(limits));
+        self
     }
 }
 
@@ -103,33 +119,49 @@ pub fn router(state: AppState) -> Router {
     let web = state.web_dir.clone();
     let (api, doc) = api_routes().split_for_parts();
     let doc = Arc::new(openapi::document(&doc));
-    api.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = doc.clone();
-            async move { openapi::json_response(&doc) }
-        }),
-    )
-    .route("/api/docs", get(openapi::docs_page))
-    .nest_service("/static", ServeDir::new(web.join("static")))
-    .nest_service(
-        "/vendor/maplibre-gl",
-        ServeDir::new(web.join("node_modules/maplibre-gl/dist")),
-    )
-    .nest_service(
-        "/vendor/swagger-ui",
-        ServeDir::new(web.join("node_modules/swagger-ui-dist")),
-    )
-    .route_service("/", ServeFile::new(web.join("index.html")))
-    .fallback(not_found)
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        auth::authenticate,
-    ))
-    .layer(axum::middleware::map_response(error::problems_everywhere))
-    .layer(DefaultBodyLimit::max(BODY_LIMIT))
-    .layer(CompressionLayer::new())
-    .with_state(state)
+    let limits = state.limiter.limits();
+    let routes = api
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { openapi::json_response(&doc) }
+            }),
+        )
+        .route("/api/docs", get(openapi::docs_page))
+        .nest_service("/static", ServeDir::new(web.join("static")))
+        .nest_service(
+            "/vendor/maplibre-gl",
+            ServeDir::new(web.join("node_modules/maplibre-gl/dist")),
+        )
+        .nest_service(
+            "/vendor/swagger-ui",
+            ServeDir::new(web.join("node_modules/swagger-ui-dist")),
+        )
+        .route_service("/", ServeFile::new(web.join("index.html")))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ));
+    // Without rate limits the middleware would only pass requests on: leave it out.
+    let routes = if limits.requests.is_some() || limits.logins.is_some() {
+        routes.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit,
+        ))
+    } else {
+        routes
+    };
+    routes
+        .layer(axum::middleware::map_response(error::problems_everywhere))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .with_state(state)
 }
 
 /// The API's routes, each registered together with its OpenAPI description.
@@ -148,6 +180,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
             items::patch,
             items::delete
         ))
+        .routes(routes!(items::reveal))
         .routes(routes!(h3_counts))
         .nest("/ogc", ogc::routes())
         .merge(tiles::routes())
@@ -350,7 +383,8 @@ async fn h3_counts(
 
 /// Serves the router on a listener until Ctrl-C (SIGINT); SIGTERM ends the process as usual.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

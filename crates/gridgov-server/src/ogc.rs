@@ -960,6 +960,7 @@ async fn items(
             &format!("{items_url}?{}", req.query_string(prev)),
         ));
     }
+    crate::audit::personal_read(&s, &who, layer, &crate::items::json_ids(&features), "ogc").await?;
     let body = json!({
         "type": "FeatureCollection",
         "timeStamp": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -1003,6 +1004,7 @@ async fn item(
         .await?
         .filter(|f| access.admits(f))
         .ok_or_else(missing)?;
+    crate::audit::personal_read(&s, &who, layer, &[FeatureId(id)], "ogc").await?;
     let mut body = feature_json(&access, layer, f, crs);
     let url = format!("{base}/collections/{}", layer.name());
     let crs_query = if crs == OgcCrs::Crs84 {

@@ -507,6 +507,11 @@ async fn tile(
         access.read(l)?;
     }
     let id = parse_tile(&z, &x, &y)?;
+    let personal = layers
+        .drawn_at(id.z(), access.role())
+        .into_iter()
+        .filter(|l| l.is_personal());
+    crate::audit::personal_tiles(&state, &who, personal, (id.z(), id.x(), id.y())).await?;
     let gzip = accepts_gzip(&headers);
     let cache = &state.tiles;
     let viewer = Viewer::of(&access);

@@ -25,6 +25,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("put", "/api/v1/layers/{layer}/items/{id}"),
     ("patch", "/api/v1/layers/{layer}/items/{id}"),
     ("delete", "/api/v1/layers/{layer}/items/{id}"),
+    ("post", "/api/v1/layers/{layer}/items/{id}/reveal"),
     ("get", "/api/v1/layers/{layer}/h3"),
     ("get", "/api/v1/lookup"),
     ("post", "/api/v1/lookup"),

@@ -41,8 +41,10 @@ use gridgov_model::{Role, Scope, UserName};
 use gridgov_store::{Credentials, Session, User};
 use serde::{Deserialize, Serialize};
 
+use crate::audit::{self, Source};
 use crate::openapi::Problem;
 use crate::{ApiError, AppState};
+use gridgov_store::{AuditAction, AuditResult};
 
 /// The cookie that carries the session token for the web pages.
 pub const COOKIE: &str = "gridgov_session";
@@ -108,10 +110,17 @@ impl AuthPolicy {
 pub struct Principal {
     /// The account.
     pub user: User,
+    /// Where the request came from (the peer's address), for the audit log.
+    pub source: String,
     token_hash: [u8; 32],
 }
 
 impl Principal {
+    /// A key of the session (its token's SHA-256), never the token itself.
+    pub fn session_key(&self) -> [u8; 32] {
+        self.token_hash
+    }
+
     /// The account's role.
     pub fn role(&self) -> Role {
         self.user.role
@@ -150,7 +159,7 @@ fn is_public(method: &Method, path: &str) -> bool {
 }
 
 /// The token of a request: `Authorization: Bearer …`, else the session cookie.
-fn token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn token(headers: &HeaderMap) -> Option<&str> {
     if let Some(v) = headers.get(header::AUTHORIZATION) {
         let v = v.to_str().ok()?;
         let (scheme, rest) = v.split_once(' ')?;
@@ -231,8 +240,10 @@ pub async fn authenticate(
         s.sessions.touch(&hash, now);
         s.store.touch_session(&hash, now).await?;
     }
+    let source = crate::audit::Source::of(req.extensions()).0;
     req.extensions_mut().insert(Principal {
         user,
+        source,
         token_hash: hash,
     });
     Ok(next.run(req).await)
@@ -303,12 +314,32 @@ const LOGIN_FAILED: &str =
     request_body(content = LoginRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Signed in: the token (also set as an HttpOnly cookie)", body = LoginResponse),
-        (status = 401, description = "Wrong name or password, locked or disabled account (one answer for all)", content_type = "application/problem+json", body = Problem)))]
+        (status = 401, description = "Wrong name or password, locked or disabled account (one answer for all)", content_type = "application/problem+json", body = Problem),
+        (status = 503, description = "The attempt could not be written to the audit log, so nobody was signed in", content_type = "application/problem+json", body = Problem)))]
 pub async fn login(
     State(s): State<AppState>,
+    source: Source,
     Json(body): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let name = body.username.trim().parse::<UserName>().ok();
+    // The name tried goes into the audit log as given, cut to a sane length.
+    let tried: String = body.username.trim().chars().take(64).collect();
+    let refuse = |why: &'static str| {
+        let (s, tried, source) = (&s, &tried, &source);
+        async move {
+            audit::record(
+                s,
+                tried,
+                &source.0,
+                AuditAction::Login,
+                format!("user/{tried}"),
+                AuditResult::Denied,
+                &serde_json::json!({ "reason": why }),
+            )
+            .await?;
+            Err::<Response, _>(ApiError::Unauthorized(LOGIN_FAILED.into()))
+        }
+    };
     let creds = match &name {
         Some(n) => s.store.credentials(n).await?,
         None => None,
@@ -322,14 +353,21 @@ pub async fn login(
             .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
     let now = Utc::now();
     let Some(creds) = creds else {
-        return Err(ApiError::Unauthorized(LOGIN_FAILED.into()));
+        return refuse("unknown user").await;
     };
     let locked = creds.locked_until.is_some_and(|t| t > now);
     if !matches || locked || creds.user.disabled {
         if !matches && !locked {
             record_failure(&s, &creds, now).await?;
         }
-        return Err(ApiError::Unauthorized(LOGIN_FAILED.into()));
+        return refuse(if creds.user.disabled {
+            "account disabled"
+        } else if locked {
+            "account locked"
+        } else {
+            "wrong password"
+        })
+        .await;
     }
     if creds.failed_logins > 0 || creds.locked_until.is_some() {
         s.store.set_login_failures(creds.user.id, 0, None).await?;
@@ -343,6 +381,21 @@ pub async fn login(
             last_seen_at: now,
         })
         .await?;
+    let recorded = audit::record(
+        &s,
+        creds.user.name.as_str(),
+        &source.0,
+        AuditAction::Login,
+        format!("user/{}", creds.user.name),
+        AuditResult::Ok,
+        &serde_json::json!({}),
+    )
+    .await;
+    if let Err(e) = recorded {
+        // Nobody signs in unrecorded.
+        s.store.revoke_session(&token_hash).await?;
+        return Err(e);
+    }
     let expires = now + chrono::Duration::from_std(s.auth.absolute).unwrap_or_default();
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
@@ -392,6 +445,15 @@ pub async fn logout(State(s): State<AppState>, who: Principal) -> Result<Respons
     // back (see `cache::SessionCache::insert`).
     s.sessions.remove(&who.token_hash);
     revoked?;
+    audit::record_by(
+        &s,
+        &who,
+        AuditAction::Logout,
+        format!("user/{}", who.user.name),
+        AuditResult::Ok,
+        &serde_json::json!({}),
+    )
+    .await?;
     let clear = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&clear) {
