@@ -51,6 +51,79 @@ pub enum GeometryError {
     /// Malformed GeoJSON.
     #[error("malformed GeoJSON geometry: {0}")]
     GeoJson(String),
+    /// A geometry larger or deeper than gridgov takes ([`MAX_VERTICES`], [`MAX_PARTS`],
+    /// `GeometryCollection`s not nested).
+    #[error("geometry too large: {0}")]
+    TooLarge(String),
+}
+
+/// The most positions one geometry may have (a detailed village boundary has a few
+/// thousand); checked before anything else is done with it.
+pub const MAX_VERTICES: usize = 200_000;
+
+/// The most parts (polygons, lines, points, rings, members of a collection) one geometry
+/// may have.
+pub const MAX_PARTS: usize = 10_000;
+
+/// Checks a GeoJSON geometry's size and shape before it is parsed: at most
+/// [`MAX_VERTICES`] positions and [`MAX_PARTS`] parts, coordinate arrays no deeper than a
+/// MultiPolygon's, and no `GeometryCollection` inside another (RFC 7946 §3.1.8 advises
+/// against nesting them). Costs one walk over the JSON, without allocating.
+fn check_size(v: &J) -> Result<(), GeometryError> {
+    let mut vertices = 0usize;
+    let mut parts = 0usize;
+    if v.get("type").and_then(J::as_str) == Some("GeometryCollection") {
+        let members = v.get("geometries").and_then(J::as_array);
+        for m in members.into_iter().flatten() {
+            if m.get("type").and_then(J::as_str) == Some("GeometryCollection") {
+                return Err(GeometryError::TooLarge(
+                    "a GeometryCollection inside a GeometryCollection".into(),
+                ));
+            }
+            parts += 1;
+            if let Some(c) = m.get("coordinates") {
+                count(c, 0, &mut vertices, &mut parts)?;
+            }
+        }
+    } else if let Some(c) = v.get("coordinates") {
+        count(c, 0, &mut vertices, &mut parts)?;
+    }
+    Ok(())
+}
+
+/// Counts the positions and arrays of positions under `v` (a coordinates member), refusing
+/// more than the limits or nesting deeper than 4 arrays (a MultiPolygon's).
+fn count(
+    v: &J,
+    depth: usize,
+    vertices: &mut usize,
+    parts: &mut usize,
+) -> Result<(), GeometryError> {
+    let Some(a) = v.as_array() else {
+        return Ok(());
+    };
+    if a.first().is_some_and(J::is_number) {
+        *vertices += 1;
+        if *vertices > MAX_VERTICES {
+            return Err(GeometryError::TooLarge(format!(
+                "more than {MAX_VERTICES} positions"
+            )));
+        }
+        return Ok(());
+    }
+    if depth >= 3 {
+        return Err(GeometryError::TooLarge(
+            "coordinates nested deeper than a MultiPolygon's".into(),
+        ));
+    }
+    *parts += 1;
+    if *parts > MAX_PARTS {
+        return Err(GeometryError::TooLarge(format!(
+            "more than {MAX_PARTS} parts"
+        )));
+    }
+    a.iter()
+        .try_for_each(|m| count(m, depth + 1, vertices, parts))
 }
 
 /// The OGC name of a geometry's type.
@@ -218,8 +291,15 @@ fn array<'a>(v: &'a J, what: &str) -> Result<&'a Vec<J>, GeometryError> {
         .ok_or_else(|| err(format!("{what} coordinates must be an array")))
 }
 
-/// Parses a GeoJSON geometry object, refusing open rings and non-numbers.
+/// Parses a GeoJSON geometry object, refusing open rings, non-numbers and geometries over
+/// the size limits ([`MAX_VERTICES`], [`MAX_PARTS`], no nested `GeometryCollection`).
 pub fn from_geojson(v: &J) -> Result<Geometry<f64>, GeometryError> {
+    check_size(v)?;
+    parse(v)
+}
+
+/// [`from_geojson`] after the size check.
+fn parse(v: &J) -> Result<Geometry<f64>, GeometryError> {
     let ty = v
         .get("type")
         .and_then(J::as_str)
@@ -231,7 +311,7 @@ pub fn from_geojson(v: &J) -> Result<Geometry<f64>, GeometryError> {
             .ok_or_else(|| err("GeometryCollection needs \"geometries\""))?;
         return gs
             .iter()
-            .map(from_geojson)
+            .map(parse)
             .collect::<Result<Vec<_>, _>>()
             .map(|g| Geometry::GeometryCollection(GeometryCollection(g)));
     }
@@ -267,6 +347,33 @@ pub fn from_geojson(v: &J) -> Result<Geometry<f64>, GeometryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oversized_and_nested_geometries_are_refused_before_parsing() {
+        let many: Vec<J> = (0..=MAX_VERTICES)
+            .map(|i| json!([i as f64 * 1e-6, 0.0]))
+            .collect();
+        let e = from_geojson(&json!({"type": "LineString", "coordinates": many})).unwrap_err();
+        assert!(matches!(e, GeometryError::TooLarge(_)), "{e}");
+        let ok: Vec<J> = (0..1000)
+            .map(|i| json!([f64::from(i) * 1e-6, 0.0]))
+            .collect();
+        assert!(from_geojson(&json!({"type": "LineString", "coordinates": ok})).is_ok());
+        let nested = json!({"type": "GeometryCollection", "geometries": [
+            {"type": "GeometryCollection", "geometries": []}]});
+        assert!(matches!(
+            from_geojson(&nested),
+            Err(GeometryError::TooLarge(_))
+        ));
+        let deep = json!({"type": "MultiPolygon", "coordinates": [[[[[0, 0]]]]]});
+        assert!(matches!(
+            from_geojson(&deep),
+            Err(GeometryError::TooLarge(_))
+        ));
+        let points: Vec<J> = (0..=MAX_PARTS).map(|_| json!([[0, 0], [1, 1]])).collect();
+        let e = from_geojson(&json!({"type": "MultiLineString", "coordinates": points}));
+        assert!(matches!(e, Err(GeometryError::TooLarge(_))));
+    }
 
     #[test]
     fn open_rings_are_refused_not_closed() {

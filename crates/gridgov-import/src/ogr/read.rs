@@ -35,6 +35,7 @@ pub fn read_file(
 ) -> Result<ReadResult, ImportError> {
     diagnostics::install();
     diagnostics::clear();
+    check_source(path)?;
     let is_csv = csv::is_csv(path);
     let encoding = opts
         .encoding
@@ -59,6 +60,7 @@ pub fn read_file(
         DatasetOptions {
             open_flags: GdalOpenFlags::GDAL_OF_VECTOR | GdalOpenFlags::GDAL_OF_READONLY,
             open_options: Some(&open_options),
+            allowed_drivers: Some(&ALLOWED_DRIVERS),
             ..DatasetOptions::default()
         },
     )
@@ -187,10 +189,43 @@ fn open_reason(path: &Path, e: &gdal::errors::GdalError) -> String {
     match std::fs::metadata(path) {
         Err(io) => format!("{io}"),
         Ok(_) if reason.is_empty() => {
-            "GDAL recognises no vector format in it (a CSV file needs at least two columns)".into()
+            "it is none of the formats gridgov imports (Shapefile, GeoPackage, GeoJSON, KML, CSV; a CSV file needs at least two columns)".into()
         }
         Ok(_) => reason,
     }
+}
+
+/// The GDAL drivers an import may use: the formats gridgov supports, and none that reads
+/// other files or URLs on a file's say (VRT, WFS, OAPIF, LIBKML with its network links…).
+pub const ALLOWED_DRIVERS: [&str; 5] = ["ESRI Shapefile", "GPKG", "GeoJSON", "KML", "CSV"];
+
+/// The largest file an import reads (4 GiB).
+pub const MAX_FILE_BYTES: u64 = 4 << 30;
+
+/// Refuses what is not a plain, local, regular file of a sane size: GDAL's virtual file
+/// systems (`/vsicurl/`, `/vsizip/`, …), URLs, devices, FIFOs and directories.
+fn check_source(path: &Path) -> Result<(), ImportError> {
+    let refuse = |reason: String| ImportError::Open {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = path.to_string_lossy();
+    if text.starts_with("/vsi") || text.contains("://") {
+        return Err(refuse(
+            "GDAL virtual file systems and URLs (/vsicurl/, /vsizip/, http://…) are not accepted: give a local file".into(),
+        ));
+    }
+    let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(refuse(format!(
+            "{} bytes is more than the {MAX_FILE_BYTES} an import reads",
+            meta.len()
+        )));
+    }
+    Ok(())
 }
 
 /// The layer to read: the one named, the only one, or the one named like the target layer.

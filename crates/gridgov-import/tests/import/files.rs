@@ -235,7 +235,9 @@ fn truncated_shapefile_rejects_the_lost_features_without_panicking() {
     )
     .unwrap_err();
     assert!(
-        e.to_string().contains("one.csv") && e.to_string().contains("recognises no vector format"),
+        e.to_string().contains("one.csv")
+            && e.to_string()
+                .contains("none of the formats gridgov imports"),
         "{e}"
     );
     let junk = dir.path().join("junk.geojson");
@@ -380,4 +382,41 @@ fn kml_with_altitudes_and_folders() {
             .len(),
         1
     );
+}
+
+/// Files that would make GDAL read something else: a VRT pointing at /etc/passwd, virtual
+/// file systems and URLs, a directory. Each is refused with a reason, nothing read.
+#[test]
+fn indirection_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let vrt = dir.path().join("evil.vrt");
+    fs::write(
+        &vrt,
+        r#"<OGRVRTDataSource><OGRVRTLayer name="passwd"><SrcDataSource>CSV:/etc/passwd</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>"#,
+    )
+    .unwrap();
+    // The same text under a name GDAL would take for GeoJSON changes nothing.
+    let disguised = dir.path().join("evil.geojson");
+    fs::copy(&vrt, &disguised).unwrap();
+    let opts = ReadOptions::new(Layer::Households);
+    for path in [
+        vrt.clone(),
+        disguised,
+        "/vsicurl/http://127.0.0.1:9/x.geojson".into(),
+        "/vsizip//tmp/x.zip/x.shp".into(),
+        "http://127.0.0.1:9/x.geojson".into(),
+        dir.path().to_path_buf(),
+    ] {
+        let err = read_file(&path, &opts, &mut no_progress()).unwrap_err();
+        assert!(matches!(err, ImportError::Open { .. }), "{path:?}: {err}");
+        let text = err.to_string();
+        assert!(
+            !text.contains("root:"),
+            "{path:?} leaked /etc/passwd: {text}"
+        );
+    }
+    let err = read_file(&vrt, &opts, &mut no_progress())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("none of the formats gridgov imports"), "{err}");
 }
