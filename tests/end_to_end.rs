@@ -1065,3 +1065,225 @@ async fn servers_on_one_postgis_follow_each_others_writes() {
     drop((first, second));
     db.drop_now().await.unwrap();
 }
+
+/// Signs `name` in at `base` and returns a client sending its token.
+async fn client_of(base: &str, name: &str, password: &str) -> reqwest::Client {
+    let login: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": name, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {login}"));
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// The addresses of the households `store` holds in `village`.
+async fn addresses(store: &str, village: &str) -> BTreeMap<i64, String> {
+    let st = gridgov_store::open(&store.parse().unwrap()).await.unwrap();
+    let q = gridgov_store::Query {
+        division: Some(village.parse().unwrap()),
+        ..gridgov_store::Query::default()
+    };
+    st.query(Layer::Households, &q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            (
+                f.id.unwrap().0,
+                f.text("address").unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Crash safety on one store: 20 times, a server takes acknowledged writes and an import
+/// runs beside it, and both are killed (`SIGKILL`) at a random moment (seeded). Afterwards
+/// every acknowledged write is there as acknowledged, and each import is there whole or not
+/// at all.
+async fn crash_rounds(store: &str, dir: &Path) {
+    use rand_chacha::rand_core::{RngCore, SeedableRng};
+    use std::io::Write as _;
+    const IMPORTED: usize = 1500;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20);
+    let (name, password) = ("crash-admin", "a long enough crash test password");
+    let mut add = Command::new(env!("CARGO_BIN_EXE_gridgov"))
+        .args(["user", "add", name, "--role", "county_admin"])
+        .args([
+            "--scope",
+            "520526000000",
+            "--password-stdin",
+            "--store",
+            store,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    // A village and a point inside it.
+    let st = gridgov_store::open(&store.parse().unwrap()).await.unwrap();
+    let village = st
+        .query(Layer::Villages, &gridgov_store::Query::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    drop(st);
+    let code = village.text("code").unwrap().to_owned();
+    let inside = {
+        use geo::InteriorPoint;
+        village.geometry.as_ref().unwrap().interior_point().unwrap()
+    };
+    let mut acked: BTreeMap<i64, String> = BTreeMap::new();
+    let mut whole = 0;
+    for round in 0..20 {
+        // An import of IMPORTED households, started now and killed at a random moment.
+        let file = dir.join(format!("import-{round}.geojson"));
+        let features: Vec<serde_json::Value> = (0..IMPORTED)
+            .map(|i| {
+                serde_json::json!({"type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [inside.x(), inside.y()]},
+                    "properties": {"division_code": code, "address": format!("import-{round}-{i}")}})
+            })
+            .collect();
+        write_geojson(&file, &serde_json::Value::Array(features));
+        let server = start_server(store).await;
+        let mut import = Command::new(env!("CARGO_BIN_EXE_gridgov"))
+            .args([
+                "import",
+                s(&file),
+                "--layer",
+                "households",
+                "--store",
+                store,
+            ])
+            .env("CI", "true")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let client = client_of(&server.base, name, password).await;
+        let url = format!("{}/api/v1/layers/households/items", server.base);
+        let code_w = code.clone();
+        let writer = tokio::spawn(async move {
+            let code = code_w;
+            let mut done = Vec::new();
+            for n in 0.. {
+                let address = format!("write-{round}-{n}");
+                let body = serde_json::json!({"type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [inside.x(), inside.y()]},
+                    "properties": {"division_code": code, "address": address}});
+                let Ok(r) = client
+                    .post(&url)
+                    .header("content-type", "application/geo+json")
+                    .body(body.to_string())
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                if r.status() != 201 {
+                    break;
+                }
+                let Ok(f) = r.json::<serde_json::Value>().await else {
+                    break;
+                };
+                done.push((f["id"].as_i64().unwrap(), address));
+            }
+            done
+        });
+        let wait = 20 + u64::from(rng.next_u32() % 400);
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+        let mut server = server;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        let import_wait = u64::from(rng.next_u32() % 300);
+        tokio::time::sleep(std::time::Duration::from_millis(import_wait)).await;
+        let _ = import.kill();
+        import.wait().unwrap();
+        acked.extend(writer.await.unwrap());
+        let stored = addresses(store, &code).await;
+        let imported = stored
+            .values()
+            .filter(|a| a.starts_with(&format!("import-{round}-")))
+            .count();
+        assert!(
+            imported == 0 || imported == IMPORTED,
+            "round {round}: {imported} of {IMPORTED} imported households are stored"
+        );
+        whole += usize::from(imported == IMPORTED);
+        for (id, address) in &acked {
+            assert_eq!(
+                stored.get(id),
+                Some(address),
+                "round {round}: acknowledged write {id} ({address}) is lost"
+            );
+        }
+    }
+    eprintln!(
+        "crash test on {store}: {} writes acknowledged, {whole} of 20 imports complete, the others absent",
+        acked.len()
+    );
+    assert!(
+        acked.len() >= 20,
+        "too few writes were acknowledged ({}) for the test to mean anything",
+        acked.len()
+    );
+    // Kills that always came before an import began, or always after it ended, would test
+    // nothing about imports.
+    assert!(
+        (1..20).contains(&whole),
+        "{whole} of 20 imports complete: the kills missed the imports"
+    );
+}
+
+#[tokio::test]
+async fn killing_the_server_and_imports_loses_nothing_acknowledged_on_geopackage() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let store = divisions_only(dir.path()).await;
+    crash_rounds(s(&store), dir.path()).await;
+    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", store.display()))
+        .await
+        .unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    let ogr = Command::new("ogrinfo")
+        .args(["-ro", "-so", "-q", s(&store)])
+        .output()
+        .unwrap();
+    assert!(ogr.status.success());
+}
+
+#[tokio::test]
+async fn killing_the_server_and_imports_loses_nothing_acknowledged_on_postgis() {
+    let dir = tempfile::tempdir().unwrap();
+    let divisions = divisions_only(dir.path()).await;
+    let db = TempDatabase::create("crash").await.unwrap();
+    ok(&["load", "--from", s(&divisions), "--to", &db.url]);
+    crash_rounds(&db.url, dir.path()).await;
+    db.drop_now().await.unwrap();
+}
