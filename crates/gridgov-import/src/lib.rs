@@ -32,10 +32,11 @@
 
 mod error;
 mod fields;
+#[doc(hidden)]
+pub mod fuzzing;
 mod imported;
 mod ogr;
 mod osm;
-mod wkb;
 
 pub use error::ImportError;
 pub use imported::{ImportedFeature, ReadOptions, ReadResult, Rejected};

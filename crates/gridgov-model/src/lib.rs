@@ -24,6 +24,7 @@ pub mod idcard;
 pub mod layer;
 pub mod validate;
 pub mod vocab;
+pub mod wkb;
 
 pub use access::{Role, Scope, UserName};
 pub use code::{CodeError, DivisionCode, DivisionLevel, GridCode, GroupCode};

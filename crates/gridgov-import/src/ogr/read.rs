@@ -10,7 +10,7 @@ use super::crs::{self, Reprojection};
 use super::csv::{self, Transcoded};
 use super::diagnostics;
 use crate::fields::{FieldPlan, SourceValue};
-use crate::{wkb, ImportError, ImportedFeature, ReadOptions, ReadResult, Rejected};
+use crate::{ImportError, ImportedFeature, ReadOptions, ReadResult, Rejected};
 
 /// How often (in features) progress is reported.
 const PROGRESS_EVERY: usize = 256;
@@ -294,9 +294,8 @@ impl Reader {
         };
         let geometry = match geometry {
             None => None,
-            Some(g) => {
-                wkb::read(&self.reprojection.to_wkb(&g)?).map_err(|e| format!("geometry: {e}"))?
-            }
+            Some(g) => gridgov_model::wkb::read(&self.reprojection.to_wkb(&g)?)
+                .map_err(|e| format!("geometry: {e}"))?,
         };
         Ok((division, geometry, properties))
     }

@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use geo::{BoundingRect, Geometry, Intersects, Rect};
-use geozero::wkb::{FromWkb, WkbDialect};
 use geozero::{CoordDimensions, ToWkb};
 use gridgov_model::{
     DivisionCode, Feature, FeatureId, FieldType, GeometryKind, Layer, Properties, Value,
@@ -115,10 +114,12 @@ pub fn encode_geometry(g: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
         .map_err(|e| StoreError::Geometry(e.to_string()))
 }
 
-/// Decodes GeoPackage binary.
-pub fn decode_geometry(mut blob: &[u8]) -> Result<Geometry<f64>, StoreError> {
-    Geometry::from_wkb(&mut blob, WkbDialect::Geopackage)
-        .map_err(|e| StoreError::Geometry(e.to_string()))
+/// Decodes GeoPackage binary (with gridgov's bounded WKB reader: a damaged blob is an error,
+/// never a huge allocation).
+pub fn decode_geometry(blob: &[u8]) -> Result<Geometry<f64>, StoreError> {
+    gridgov_model::wkb::read_geopackage(blob)
+        .map_err(StoreError::Geometry)?
+        .ok_or_else(|| StoreError::Geometry("an empty geometry".into()))
 }
 
 fn bind_value<'q>(

@@ -15,7 +15,6 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use geo::Geometry;
-use geozero::wkb::{FromWkb, WkbDialect};
 use geozero::{CoordDimensions, ToWkb};
 use gridgov_model::{
     DivisionCode, Feature, FeatureId, FieldType, GeometryKind, Layer, Properties, Value,
@@ -185,8 +184,9 @@ fn read_row(layer: Layer, row: &PgRow) -> Result<Feature, StoreError> {
     } else {
         let blob: Option<Vec<u8>> = row.try_get("geom")?;
         blob.map(|b| {
-            Geometry::from_wkb(&mut b.as_slice(), WkbDialect::Ewkb)
-                .map_err(|e| StoreError::Geometry(e.to_string()))
+            gridgov_model::wkb::read(&b)
+                .map_err(StoreError::Geometry)?
+                .ok_or_else(|| StoreError::Geometry("an empty geometry".into()))
         })
         .transpose()?
     };

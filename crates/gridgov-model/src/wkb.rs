@@ -1,19 +1,35 @@
-//! A small reader of Well-Known Binary into `geo` geometries.
+//! A small, bounded reader of Well-Known Binary into `geo` geometries: what the import reads
+//! from GDAL and what both stores read back (PostGIS EWKB, GeoPackage binary).
 //!
 //! GDAL hands geometries over as WKB; gdal's own `to_geo` refuses 3D types (KML coordinates
 //! carry an altitude) and panics on curved rings, so this reader drops Z and M, accepts the
-//! ISO (`1000`/`2000`/`3000` offsets) and the extended (high-bit flags) forms, and reports
-//! what it cannot read instead.
+//! ISO (`1000`/`2000`/`3000` offsets) and the extended (high-bit flags, SRID) forms, and
+//! reports what it cannot read instead. It trusts no count: none may promise more elements
+//! than the bytes left can hold, and collections nest at most [`MAX_DEPTH`] deep, so a
+//! damaged or hostile blob of a few bytes can neither make it allocate gigabytes (geozero's
+//! reader preallocates whatever a count says; found by `fuzz/` `wkb_geometry`) nor overflow
+//! the stack.
 
 use geo::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon,
     Point, Polygon,
 };
 
+/// How deep geometry collections may nest.
+pub const MAX_DEPTH: usize = 16;
+
 /// Reads one WKB geometry. An empty geometry (`POINT EMPTY`, a collection without parts) is
 /// `None`.
-pub(crate) fn read(bytes: &[u8]) -> Result<Option<Geometry<f64>>, String> {
-    let mut r = Reader { bytes, pos: 0 };
+///
+/// # Errors
+/// Why the bytes are not one readable geometry (cut short, an unknown or curved type, a
+/// count larger than the bytes, bytes left over).
+pub fn read(bytes: &[u8]) -> Result<Option<Geometry<f64>>, String> {
+    let mut r = Reader {
+        bytes,
+        pos: 0,
+        depth: 0,
+    };
     let g = r.geometry()?;
     if r.pos != bytes.len() {
         return Err(format!(
@@ -24,9 +40,38 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Option<Geometry<f64>>, String> {
     Ok(g)
 }
 
+/// Reads a GeoPackage geometry blob (the `GP` header, then WKB). An empty one is `None`.
+///
+/// # Errors
+/// Why the blob is not a GeoPackage geometry, or its WKB not readable ([`read`]).
+pub fn read_geopackage(blob: &[u8]) -> Result<Option<Geometry<f64>>, String> {
+    let [b'G', b'P', _version, flags, ..] = blob else {
+        return Err("not a GeoPackage geometry (no GP header)".into());
+    };
+    if flags & 0b0010_0000 != 0 {
+        return Err("extended GeoPackage geometries are not supported".into());
+    }
+    let envelope = match (flags >> 1) & 0b111 {
+        0 => 0,
+        1 => 32,
+        2 | 3 => 48,
+        4 => 64,
+        n => return Err(format!("envelope code {n} is not one GeoPackage defines")),
+    };
+    let start = 8 + envelope;
+    let wkb = blob
+        .get(start..)
+        .ok_or_else(|| "the GeoPackage header is cut short".to_owned())?;
+    if flags & 0b0001_0000 != 0 && wkb.is_empty() {
+        return Ok(None);
+    }
+    read(wkb)
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    depth: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -160,6 +205,23 @@ impl Reader<'_> {
         self.body(h)
     }
 
+    /// A collection's members, one level deeper.
+    fn members(&mut self, h: Header) -> Result<Vec<Geometry<f64>>, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!("collections nested more than {MAX_DEPTH} deep"));
+        }
+        self.depth += 1;
+        let n = self.count(h.little)?;
+        let mut parts = Vec::with_capacity(n);
+        for _ in 0..n {
+            if let Some(g) = self.geometry()? {
+                parts.push(g);
+            }
+        }
+        self.depth -= 1;
+        Ok(parts)
+    }
+
     fn body(&mut self, h: Header) -> Result<Option<Geometry<f64>>, String> {
         let g = match h.kind {
             1 => {
@@ -192,16 +254,7 @@ impl Reader<'_> {
                 Geometry::Polygon(p) => Some(p),
                 _ => None,
             })?)),
-            7 => {
-                let n = self.count(h.little)?;
-                let mut parts = Vec::with_capacity(n);
-                for _ in 0..n {
-                    if let Some(g) = self.geometry()? {
-                        parts.push(g);
-                    }
-                }
-                Geometry::GeometryCollection(GeometryCollection(parts))
-            }
+            7 => Geometry::GeometryCollection(GeometryCollection(self.members(h)?)),
             other => {
                 return Err(format!(
                     "{} geometries are not supported; convert curves to lines first",
@@ -300,5 +353,35 @@ mod tests {
         huge.extend(2u32.to_le_bytes());
         huge.extend(u32::MAX.to_le_bytes());
         assert!(read(&huge).is_err());
+        // A collection of a collection of … 10,000 deep: refused, not a stack overflow.
+        let mut deep = Vec::new();
+        for _ in 0..10_000 {
+            deep.push(1u8);
+            deep.extend(7u32.to_le_bytes());
+            deep.extend(1u32.to_le_bytes());
+        }
+        assert!(read(&deep).unwrap_err().contains("nested"));
+    }
+
+    #[test]
+    fn geopackage_blobs_with_and_without_envelopes() {
+        let point = le_point(1, &[105.5, 26.5]);
+        let want = Some(Geometry::Point(Point::new(105.5, 26.5)));
+        // No envelope.
+        let mut blob = vec![b'G', b'P', 0, 0b0000_0001];
+        blob.extend(4326i32.to_le_bytes());
+        blob.extend(&point);
+        assert_eq!(read_geopackage(&blob).unwrap(), want);
+        // An xy envelope (32 bytes).
+        let mut blob = vec![b'G', b'P', 0, 0b0000_0011];
+        blob.extend(4326i32.to_le_bytes());
+        for v in [105.5f64, 105.5, 26.5, 26.5] {
+            blob.extend(v.to_le_bytes());
+        }
+        blob.extend(&point);
+        assert_eq!(read_geopackage(&blob).unwrap(), want);
+        assert!(read_geopackage(&blob[..20]).is_err());
+        assert!(read_geopackage(b"XX").is_err());
+        assert!(read_geopackage(&[b'G', b'P', 0, 0b0000_1111]).is_err());
     }
 }
