@@ -884,27 +884,7 @@ async fn signed_in(store: &str, base: &str) -> reqwest::Client {
         "gridgov user add failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let login: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": name, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no token: {login}"));
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    client_of(base, &name, password).await
 }
 
 #[tokio::test]

@@ -235,11 +235,11 @@ pub(crate) fn record_from_row(
 
 /// How often an append that lost a race to another writer (the same sequence number taken,
 /// or the database busy) is tried again before giving up.
-pub(crate) const APPEND_TRIES: u32 = 50;
+const APPEND_TRIES: u32 = 50;
 
 /// Whether an append failed only because another writer appended first: a unique violation
 /// of the sequence number, or SQLite's busy codes (`SQLITE_BUSY`, `SQLITE_BUSY_SNAPSHOT`).
-pub(crate) fn lost_race(e: &sqlx::Error) -> bool {
+fn lost_race(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
             db.is_unique_violation() || matches!(db.code().as_deref(), Some("5" | "517"))
@@ -250,9 +250,27 @@ pub(crate) fn lost_race(e: &sqlx::Error) -> bool {
 
 /// A short pause before try `n` (1, 2, …) of a contended append: a few milliseconds,
 /// growing, with the try number's own jitter so racing writers part.
-pub(crate) async fn back_off(n: u32) {
+async fn back_off(n: u32) {
     let ms = u64::from(n.min(10)) * 2 + u64::from(n.wrapping_mul(7919) % 5);
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+/// Runs one try at an append until it succeeds, fails for another reason than a lost race,
+/// or [`APPEND_TRIES`] tries have lost.
+pub(crate) async fn append_retrying<F, Fut>(mut try_append: F) -> Result<AuditRecord, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<AuditRecord, sqlx::Error>>,
+{
+    let mut n = 0;
+    loop {
+        n += 1;
+        match try_append().await {
+            Ok(r) => return Ok(r),
+            Err(e) if n < APPEND_TRIES && lost_race(&e) => back_off(n).await,
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// The audit log of a store; every [`crate::Store`] keeps one.

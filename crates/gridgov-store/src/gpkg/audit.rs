@@ -13,9 +13,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::GpkgStore;
-use crate::audit::{
-    back_off, corrupt_audit, lost_race, next_record, record_from_row, APPEND_TRIES,
-};
+use crate::audit::{append_retrying, corrupt_audit, next_record, record_from_row};
 use crate::{Audit, AuditEvent, AuditRecord, StoreError};
 
 /// A stored instant of record `seq`.
@@ -86,15 +84,7 @@ impl GpkgStore {
 #[async_trait]
 impl Audit for GpkgStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditRecord, StoreError> {
-        let mut n = 0;
-        loop {
-            n += 1;
-            match self.try_append(event).await {
-                Ok(r) => return Ok(r),
-                Err(e) if n < APPEND_TRIES && lost_race(&e) => back_off(n).await,
-                Err(e) => return Err(e.into()),
-            }
-        }
+        append_retrying(|| self.try_append(event)).await
     }
 
     async fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {

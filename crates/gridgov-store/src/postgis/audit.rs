@@ -9,7 +9,7 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use super::PgStore;
-use crate::audit::{back_off, lost_race, next_record, record_from_row, APPEND_TRIES};
+use crate::audit::{append_retrying, next_record, record_from_row};
 use crate::{Audit, AuditEvent, AuditRecord, StoreError};
 
 /// Decodes a whole `gridgov_audit` row.
@@ -70,15 +70,7 @@ impl PgStore {
 #[async_trait]
 impl Audit for PgStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditRecord, StoreError> {
-        let mut n = 0;
-        loop {
-            n += 1;
-            match self.try_append(event).await {
-                Ok(r) => return Ok(r),
-                Err(e) if n < APPEND_TRIES && lost_race(&e) => back_off(n).await,
-                Err(e) => return Err(e.into()),
-            }
-        }
+        append_retrying(|| self.try_append(event)).await
     }
 
     async fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
