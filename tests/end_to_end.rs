@@ -965,8 +965,9 @@ async fn lookup_file_annotates_every_point_in_order() {
 async fn servers_on_one_postgis_follow_each_others_writes() {
     let db = TempDatabase::create("live").await.unwrap();
     ok(&["load", "--from", s(demo()), "--to", &db.url]);
-    let first = start_server(&db.url).await;
-    let second = start_server(&db.url).await;
+    // Servers connect as the server role, under row-level security.
+    let first = start_server(&db.app_url()).await;
+    let second = start_server(&db.app_url()).await;
     let client = signed_in(&db.url, &first.base).await;
     // A point in the county, and the station nearest it now.
     let county: serde_json::Value = client
@@ -1095,7 +1096,9 @@ async fn addresses(store: &str, village: &str) -> BTreeMap<i64, String> {
 /// runs beside it, and both are killed (`SIGKILL`) at a random moment (seeded). Afterwards
 /// every acknowledged write is there as acknowledged, and each import is there whole or not
 /// at all.
-async fn crash_rounds(store: &str, dir: &Path) {
+/// The crash rounds on `store`, served from `served` (the same store, or on PostGIS the
+/// server role's URL).
+async fn crash_rounds(store: &str, served: &str, dir: &Path) {
     use rand_chacha::rand_core::{RngCore, SeedableRng};
     use std::io::Write as _;
     const IMPORTED: usize = 1500;
@@ -1148,7 +1151,7 @@ async fn crash_rounds(store: &str, dir: &Path) {
             })
             .collect();
         write_geojson(&file, &serde_json::Value::Array(features));
-        let server = start_server(store).await;
+        let server = start_server(served).await;
         let mut import = Command::new(env!("CARGO_BIN_EXE_gridgov"))
             .args([
                 "import",
@@ -1242,7 +1245,7 @@ async fn killing_the_server_and_imports_loses_nothing_acknowledged_on_geopackage
     use sqlx::Connection as _;
     let dir = tempfile::tempdir().unwrap();
     let store = divisions_only(dir.path()).await;
-    crash_rounds(s(&store), dir.path()).await;
+    crash_rounds(s(&store), s(&store), dir.path()).await;
     let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", store.display()))
         .await
         .unwrap();
@@ -1264,6 +1267,6 @@ async fn killing_the_server_and_imports_loses_nothing_acknowledged_on_postgis() 
     let divisions = divisions_only(dir.path()).await;
     let db = TempDatabase::create("crash").await.unwrap();
     ok(&["load", "--from", s(&divisions), "--to", &db.url]);
-    crash_rounds(&db.url, dir.path()).await;
+    crash_rounds(&db.url, &db.app_url(), dir.path()).await;
     db.drop_now().await.unwrap();
 }

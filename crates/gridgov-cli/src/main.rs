@@ -184,7 +184,23 @@ async fn serve(
         }
         DEFAULT_STORE.to_owned()
     };
-    let (store, parsed) = open_store(&url, false).await?;
+    let parsed: StoreUrl = url.parse()?;
+    let store: Box<dyn Store> = match &parsed {
+        StoreUrl::Postgres(u) => {
+            let pg = PgStore::connect_server(u)
+                .await
+                .with_context(|| format!("opening {parsed}"))?;
+            if !pg.spatial_index_usable().await? {
+                eprintln!(
+                    "gridgov: warning: PostGIS's && (geometry_overlaps) is not LEAKPROOF, so under row-level security no spatial index is used and tiles scan whole tables; a superuser fixes it with ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF"
+                );
+            }
+            Box::new(pg)
+        }
+        StoreUrl::GeoPackage(_) => gridgov_store::open(&parsed)
+            .await
+            .with_context(|| format!("opening {parsed}"))?,
+    };
     let kind = match parsed {
         StoreUrl::Postgres(_) => "postgis",
         StoreUrl::GeoPackage(_) => "geopackage",

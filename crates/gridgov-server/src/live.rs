@@ -8,6 +8,7 @@ use std::time::Duration;
 use geo::{BoundingRect, Rect};
 use gridgov_index::CountyIndex;
 use gridgov_model::{FeatureId, GeometryKind, Layer};
+use gridgov_store::scope::{within, RowScope};
 use gridgov_store::{Change, ChangeFeed, Query, Store, StoreError};
 
 /// Whether a layer is held in the index: every spatial layer, and grid plans (whose status
@@ -45,7 +46,12 @@ impl std::fmt::Debug for LiveIndex {
 impl LiveIndex {
     /// Reads every indexed layer and starts following the store's changes. The feed is opened
     /// before the layers are read, so nothing committed in between is missed.
+    /// It reads every row of the county ([`RowScope::All`]), whoever's request started it.
     pub async fn start(store: Arc<dyn Store>) -> Result<Arc<Self>, StoreError> {
+        within(RowScope::All, Self::load(store)).await
+    }
+
+    async fn load(store: Arc<dyn Store>) -> Result<Arc<Self>, StoreError> {
         let feed = store.changes().await?;
         let mut layers = BTreeMap::new();
         for layer in Layer::ALL.iter().copied().filter(|l| indexed(*l)) {
@@ -87,8 +93,13 @@ impl LiveIndex {
     }
 
     /// Brings the index up to date with one committed change: the listed features are read
-    /// again (and removed when gone), or the whole layer when the change lists no ids.
+    /// again (and removed when gone), or the whole layer when the change lists no ids. The
+    /// index holds the whole county: it reads them whatever the calling request's scope.
     pub async fn apply(&self, change: &Change) -> Result<(), StoreError> {
+        within(RowScope::All, self.reread(change)).await
+    }
+
+    async fn reread(&self, change: &Change) -> Result<(), StoreError> {
         let layer = change.layer;
         if !indexed(layer) {
             return Ok(());

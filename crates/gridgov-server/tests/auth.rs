@@ -371,14 +371,15 @@ async fn a_cached_session_needs_no_store_and_a_logout_here_ends_it_at_once() {
 #[tokio::test]
 async fn sessions_time_out_when_idle_and_in_all() {
     // The default cache TTL (5 s) is far longer than these timeouts: the cache must not
-    // extend a session's life.
+    // extend a session's life. Half a second leaves a loaded machine time to sign in and
+    // ask once before the session may end.
     for policy in [
         AuthPolicy {
-            idle: Duration::from_millis(50),
+            idle: Duration::from_millis(500),
             ..AuthPolicy::default()
         },
         AuthPolicy {
-            absolute: Duration::from_millis(50),
+            absolute: Duration::from_millis(500),
             ..AuthPolicy::default()
         },
     ] {
@@ -396,7 +397,7 @@ async fn sessions_time_out_when_idle_and_in_all() {
             status(&app, with_token("/api/v1/layers", &token)).await,
             StatusCode::OK
         );
-        tokio::time::sleep(Duration::from_millis(120)).await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
         assert_eq!(
             status(&app, with_token("/api/v1/layers", &token)).await,
             StatusCode::UNAUTHORIZED,

@@ -414,7 +414,9 @@ fn ids(fc: &J) -> BTreeSet<i64> {
         .collect()
 }
 
-async fn matrix(store: Arc<dyn Store>) {
+/// Writes the county through `store` and serves it from `served` (the same store, or on
+/// PostGIS one connected as the server's role, under row-level security).
+async fn matrix(store: Arc<dyn Store>, served: Arc<dyn Store>) {
     let (batches, placed) = county();
     for ops in batches {
         write(store.as_ref(), ops).await.unwrap();
@@ -426,9 +428,9 @@ async fn matrix(store: Arc<dyn Store>) {
         .into_iter()
         .map(|f| (f.id.unwrap().0, f))
         .collect();
-    let index = LiveIndex::start(store.clone()).await.unwrap();
+    let index = LiveIndex::start(served.clone()).await.unwrap();
     let app = router(AppState::new(
-        store.clone(),
+        served.clone(),
         "test",
         std::env::temp_dir(),
         index,
@@ -685,13 +687,14 @@ async fn no_account_sees_outside_its_scope_on_the_geopackage() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(GpkgStore::open(&dir.path().join("m.gpkg")).await.unwrap());
-    matrix(store).await;
+    matrix(store.clone(), store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_account_sees_outside_its_scope_on_postgis() {
     let db = TempDatabase::create("scope").await.unwrap();
     let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.unwrap());
-    matrix(store).await;
+    let served: Arc<dyn Store> = Arc::new(PgStore::connect_server(&db.app_url()).await.unwrap());
+    matrix(store, served).await;
     db.drop_now().await.unwrap();
 }

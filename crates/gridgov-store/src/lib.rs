@@ -22,6 +22,7 @@ pub mod check;
 pub mod copy;
 pub mod gpkg;
 pub mod postgis;
+pub mod scope;
 mod sql;
 pub mod testing;
 
@@ -107,6 +108,10 @@ pub enum StoreError {
     /// A file that is not a gridgov GeoPackage.
     #[error("{0}")]
     NotGridgov(String),
+    /// A PostGIS connection a server must not run on (a superuser, a role that bypasses or
+    /// owns the tables that row-level security guards, or tables left unguarded).
+    #[error("refusing to serve: {0}")]
+    Unsafe(String),
     /// An update or delete of a feature that does not exist.
     #[error("{layer} has no feature {id}")]
     NotFound {

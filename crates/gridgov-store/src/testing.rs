@@ -15,9 +15,14 @@ pub const ENV: &str = "GRIDGOV_TEST_DATABASE_URL";
 pub struct TempDatabase {
     admin_url: String,
     name: String,
-    /// The database's URL.
+    /// The database's URL (as the test server's administrator: a superuser, whom row-level
+    /// security does not hold).
     pub url: String,
 }
+
+/// The login role tests serve as: a member of `gridgov_app` that owns nothing, as the
+/// migration's notes ask of a server's role.
+pub const APP_ROLE: &str = "gridgov_test_server";
 
 /// The test server's URL, or a panic that says how to get one.
 pub fn server_url() -> String {
@@ -75,11 +80,29 @@ impl TempDatabase {
         admin.close().await?;
         let url = with_database(&admin_url, &name);
         crate::postgis::migrate(&url).await?;
+        let mut admin = PgConnection::connect(&url).await?;
+        // Cluster-wide, so made once per server; tests racing to make it are fine.
+        admin
+            .execute(
+                format!(
+                    "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN IN ROLE gridgov_app; \
+                     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                )
+                .as_str(),
+            )
+            .await?;
+        admin.close().await?;
         Ok(Self {
             admin_url,
             name,
             url,
         })
+    }
+
+    /// The database's URL as [`APP_ROLE`], the role a server connects as
+    /// ([`crate::postgis::PgStore::connect_server`] accepts it).
+    pub fn app_url(&self) -> String {
+        with_user(&self.url, APP_ROLE)
     }
 
     /// Drops the database.
@@ -93,8 +116,30 @@ impl TempDatabase {
     }
 }
 
+/// `url` with its user swapped for `user` (and no password: the test server trusts
+/// loopback).
+fn with_user(url: &str, user: &str) -> String {
+    let Some(rest) = url.strip_prefix("postgres://") else {
+        return url.to_owned();
+    };
+    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+    format!("postgres://{user}@{host}")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn users_are_swapped_into_urls() {
+        assert_eq!(
+            super::with_user("postgres://postgres:pw@127.0.0.1:5/db", "app"),
+            "postgres://app@127.0.0.1:5/db"
+        );
+        assert_eq!(
+            super::with_user("postgres://127.0.0.1:5/db", "app"),
+            "postgres://app@127.0.0.1:5/db"
+        );
+    }
+
     #[test]
     fn database_names_are_swapped_into_urls() {
         assert_eq!(

@@ -38,6 +38,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use gridgov_model::{Role, Scope, UserName};
+use gridgov_store::scope::RowScope;
 use gridgov_store::{Credentials, Session, User};
 use serde::{Deserialize, Serialize};
 
@@ -241,12 +242,14 @@ pub async fn authenticate(
         s.store.touch_session(&hash, now).await?;
     }
     let source = crate::audit::Source::of(req.extensions()).0;
+    // On PostGIS the database holds the request to the user's rows too (row-level security).
+    let rows = RowScope::of(&user.scope);
     req.extensions_mut().insert(Principal {
         user,
         source,
         token_hash: hash,
     });
-    Ok(next.run(req).await)
+    Ok(gridgov_store::scope::within(rows, next.run(req)).await)
 }
 
 /// The body of a login.

@@ -55,6 +55,12 @@ pub async fn app_and_store_with_web(
 /// The small county (one township, one village, 30 households) in `dir/t.gpkg`.
 pub async fn county(dir: &std::path::Path) -> Arc<dyn Store> {
     let store = GpkgStore::open(&dir.join("t.gpkg")).await.unwrap();
+    write(&store, county_ops()).await.unwrap();
+    Arc::new(store)
+}
+
+/// The small county's features: one county, township and village, 30 households.
+pub fn county_ops() -> Vec<Op> {
     let c = |s: &str| s.parse().unwrap();
     let mut ops = vec![
         Op::Insert(
@@ -86,8 +92,7 @@ pub async fn county(dir: &std::path::Path) -> Arc<dyn Store> {
             .with("address", format!("{i}号")),
         ));
     }
-    write(&store, ops).await.unwrap();
-    Arc::new(store)
+    ops
 }
 
 /// The password of every account the tests make.

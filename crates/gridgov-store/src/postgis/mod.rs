@@ -7,6 +7,12 @@
 //! Inserts are streamed with `COPY … FROM STDIN` inside the batch's transaction.
 //! Every write also notifies the store's change feeds from inside its transaction
 //! (`changes.rs`).
+//!
+//! Row-level security (`migrations/0005_row_security.sql`) guards every layer table. Each
+//! transaction the store opens begins with `SET LOCAL gridgov.scope` to the running task's
+//! [`crate::scope::RowScope`] (or the store's default), so the database itself keeps a
+//! request inside its user's region. A server connects with [`PgStore::connect_server`],
+//! which refuses roles that would get past the policies.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -21,6 +27,8 @@ use gridgov_model::{
 };
 use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
+
+use crate::scope::RowScope;
 
 /// Accounts and sessions (`gridgov_users`, `gridgov_sessions`).
 mod accounts;
@@ -65,6 +73,12 @@ pub struct PgStore {
     alive: std::sync::Arc<tokio::sync::watch::Sender<()>>,
     /// The secret key of entity tags (`gridgov_settings`).
     tag_key: Vec<u8>,
+    /// The rows a transaction may touch when the task sets no [`crate::scope::within`].
+    default_scope: RowScope,
+    /// Whether COPY may write straight into the layer tables: only when row-level security
+    /// does not apply to the connection's role (a superuser's); PostgreSQL refuses COPY FROM
+    /// into a table whose policies apply, so the rows then go through a staging table.
+    copy_direct: bool,
 }
 
 fn ewkb(g: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
@@ -82,13 +96,63 @@ fn push_hex(bytes: &[u8], out: &mut String) {
     }
 }
 
-/// The COPY statement that loads a layer's table.
-fn copy_statement(layer: Layer) -> String {
+/// The table COPY loads for a layer: the layer's own, or (when row-level security applies to
+/// the role, which rules COPY FROM out) a temporary table of the same columns that
+/// [`finish_copy`] empties into the layer's.
+fn copy_table(layer: Layer, direct: bool) -> String {
+    if direct {
+        layer.name().to_owned()
+    } else {
+        format!("gridgov_stage_{}", layer.name())
+    }
+}
+
+/// The COPY statement that loads a layer (see [`copy_table`]).
+fn copy_statement(layer: Layer, direct: bool) -> String {
     format!(
         "COPY \"{}\" (\"id\", \"shard_key\", {}) FROM STDIN",
-        layer.name(),
+        copy_table(layer, direct),
         quoted(&columns(layer))
     )
+}
+
+/// Before a COPY through a staging table: makes the table (dropped at the commit).
+async fn start_copy(
+    tx: &mut Transaction<'_, Postgres>,
+    layer: Layer,
+    direct: bool,
+) -> Result<(), StoreError> {
+    if !direct {
+        sqlx::query(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS \"{}\" (LIKE public.\"{}\") ON COMMIT DROP",
+            copy_table(layer, direct),
+            layer.name()
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// After a COPY through a staging table: moves its rows into the layer's table, where the
+/// policies check each one (a row outside the transaction's scope fails the batch).
+async fn finish_copy(
+    tx: &mut Transaction<'_, Postgres>,
+    layer: Layer,
+    direct: bool,
+) -> Result<(), StoreError> {
+    if !direct {
+        let cols = format!("\"id\", \"shard_key\", {}", quoted(&columns(layer)));
+        sqlx::query(&format!(
+            "WITH moved AS (DELETE FROM \"{}\" RETURNING {cols}) \
+             INSERT INTO public.\"{}\" ({cols}) SELECT {cols} FROM moved",
+            copy_table(layer, direct),
+            layer.name()
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Encodes features with their ids as rows of COPY's text format.
@@ -263,11 +327,110 @@ impl PgStore {
                     .into(),
             ));
         };
+        let copy_direct: bool =
+            sqlx::query_scalar("SELECT NOT row_security_active('public.counties')")
+                .fetch_one(&pool)
+                .await?;
         Ok(Self {
             pool,
             alive: std::sync::Arc::new(tokio::sync::watch::channel(()).0),
             tag_key: key.into_bytes(),
+            default_scope: RowScope::All,
+            copy_direct,
         })
+    }
+
+    /// Connects to a migrated PostGIS database for a server: refuses a role that row-level
+    /// security would not hold ([`Self::check_least_privilege`]), and sees no row outside a
+    /// [`crate::scope::within`] (a request's user's scope, or [`RowScope::All`] for the
+    /// server's own start-up and change following).
+    pub async fn connect_server(url: &str) -> Result<Self, StoreError> {
+        let mut store = Self::connect(url).await?;
+        store.check_least_privilege().await?;
+        store.default_scope = RowScope::Nothing;
+        Ok(store)
+    }
+
+    /// Checks that row-level security holds this connection: the role is neither a superuser
+    /// nor `BYPASSRLS`, owns (or is a member of a role that owns) no table in the schema, and
+    /// every layer table has its policy with row-level security enabled and forced.
+    ///
+    /// # Errors
+    /// [`StoreError::Unsafe`] naming every failure and what to do.
+    pub async fn check_least_privilege(&self) -> Result<(), StoreError> {
+        let mut problems = Vec::new();
+        let (user, superuser, bypass): (String, bool, bool) = sqlx::query_as(
+            "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if superuser {
+            problems.push(format!("role {user} is a superuser"));
+        }
+        if bypass {
+            problems.push(format!("role {user} has BYPASSRLS"));
+        }
+        let owned: Vec<String> = sqlx::query_scalar(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
+               AND pg_has_role(current_user, c.relowner, 'MEMBER') ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        if !owned.is_empty() && !superuser {
+            problems.push(format!(
+                "role {user} owns (or is a member of the owner of) tables {}",
+                owned.join(", ")
+            ));
+        }
+        let names: Vec<&str> = Layer::ALL.iter().map(|l| l.name()).collect();
+        let unguarded: Vec<String> = sqlx::query_scalar(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relname = ANY($1) \
+               AND NOT (c.relrowsecurity AND c.relforcerowsecurity \
+                        AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid \
+                                    AND p.polname = 'gridgov_scope')) ORDER BY 1",
+        )
+        .bind(&names)
+        .fetch_all(&self.pool)
+        .await?;
+        if !unguarded.is_empty() {
+            problems.push(format!(
+                "tables {} lack their enabled and forced row-level security policy \
+                 (gridgov_scope); run `gridgov migrate` as the tables' owner",
+                unguarded.join(", ")
+            ));
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Unsafe(format!(
+            "{}. A server must connect as a role that row-level security holds: a login \
+             member of gridgov_app that owns nothing, e.g. \
+             CREATE ROLE gridgov_server LOGIN PASSWORD '…' IN ROLE gridgov_app",
+            problems.join("; ")
+        )))
+    }
+
+    /// Whether a spatial index serves `&&` under row-level security (PostGIS's
+    /// `geometry_overlaps` marked LEAKPROOF, which the migration does when run by a
+    /// superuser); without it every tile and bbox query scans its whole table.
+    pub async fn spatial_index_usable(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT bool_and(proleakproof) FROM pg_proc WHERE proname = 'geometry_overlaps'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map(|b: Option<bool>| b.unwrap_or(false))?)
+    }
+
+    /// Opens a transaction whose rows are those of the running task's scope (or the store's
+    /// default), in one round trip.
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let scope = crate::scope::current().unwrap_or_else(|| self.default_scope.clone());
+        // `setting` is '*', digits or empty: nothing to quote.
+        let sql = format!("BEGIN; SET LOCAL gridgov.scope = '{}'", scope.setting());
+        Ok(self.pool.begin_with(sql).await?)
     }
 
     /// Connects, applies every pending migration and opens the store, on one connection pool:
@@ -289,6 +452,7 @@ impl PgStore {
         tx: &mut Transaction<'_, Postgres>,
         layer: Layer,
         features: &[&Feature],
+        direct: bool,
     ) -> Result<Vec<FeatureId>, StoreError> {
         let missing = features.iter().filter(|f| f.id.is_none()).count();
         let mut fresh: Vec<i64> = if missing > 0 {
@@ -313,9 +477,11 @@ impl PgStore {
             });
         }
         let buf = copy_rows(layer, features.iter().copied().zip(&ids))?;
-        let mut copy = tx.copy_in_raw(&copy_statement(layer)).await?;
+        start_copy(tx, layer, direct).await?;
+        let mut copy = tx.copy_in_raw(&copy_statement(layer, direct)).await?;
         copy.send(buf.into_bytes()).await?;
         copy.finish().await?;
+        finish_copy(tx, layer, direct).await?;
         if features.iter().any(|f| f.id.is_some()) {
             Self::follow_ids(tx, [layer]).await?;
         }
@@ -323,7 +489,8 @@ impl PgStore {
     }
 
     /// Moves the layers' id sequences past their largest stored ids (after inserts with
-    /// given ids), in one statement.
+    /// given ids), in one statement. Never backwards: under row-level security `max(id)`
+    /// sees only the scope's rows.
     async fn follow_ids(
         tx: &mut Transaction<'_, Postgres>,
         layers: impl IntoIterator<Item = Layer>,
@@ -333,7 +500,9 @@ impl PgStore {
             .map(|l| {
                 format!(
                     "setval(pg_get_serial_sequence('{0}', 'id'), \
-                     GREATEST((SELECT max(id) FROM public.\"{0}\"), 1))",
+                     GREATEST((SELECT max(id) FROM public.\"{0}\"), \
+                              pg_sequence_last_value(pg_get_serial_sequence('{0}', 'id')::regclass), \
+                              1))",
                     l.name()
                 )
             })
@@ -434,6 +603,7 @@ impl PgStore {
         ops: &[Op],
         ids: &mut Vec<FeatureId>,
         dropped: &mut BTreeMap<Layer, Vec<String>>,
+        direct: bool,
     ) -> Result<(), StoreError> {
         let mut i = 0;
         while i < ops.len() {
@@ -448,7 +618,7 @@ impl PgStore {
                         i += 1;
                     }
                     Self::prepare_bulk(&mut *tx, dropped, *layer, run.len()).await?;
-                    ids.extend(Self::copy_insert(&mut *tx, *layer, &run).await?);
+                    ids.extend(Self::copy_insert(&mut *tx, *layer, &run, direct).await?);
                     continue;
                 }
                 Op::Update(layer, f) => {
@@ -571,10 +741,12 @@ impl Store for PgStore {
             select_list(layer),
             layer.name()
         );
+        let mut tx = self.begin().await?;
         let row = sqlx::query(&sql)
             .bind(id.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        tx.commit().await?;
         row.map(|r| read_row(layer, &r)).transpose()
     }
 
@@ -596,7 +768,9 @@ impl Store for PgStore {
             let _ = write!(sql, " OFFSET {o}");
         }
         let (_, q) = Self::where_clause(query, sqlx::query(&sql));
-        let rows = q.fetch_all(&self.pool).await?;
+        let mut tx = self.begin().await?;
+        let rows = q.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
         rows.iter().map(|r| read_row(layer, r)).collect()
     }
 
@@ -604,16 +778,20 @@ impl Store for PgStore {
         let (cond, _) = Self::where_clause(query, sqlx::query(""));
         let sql = format!("SELECT count(*) FROM \"{}\" WHERE {cond}", layer.name());
         let (_, q) = Self::where_clause(query, sqlx::query(&sql));
-        let n: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+        let mut tx = self.begin().await?;
+        let n: i64 = q.fetch_one(&mut *tx).await?.try_get(0)?;
+        tx.commit().await?;
         Ok(n as u64)
     }
 
     async fn existing_ids(&self, layer: Layer, ids: &[i64]) -> Result<HashSet<i64>, StoreError> {
         let sql = format!("SELECT id FROM \"{}\" WHERE id = ANY($1)", layer.name());
+        let mut tx = self.begin().await?;
         let found: Vec<i64> = sqlx::query_scalar(&sql)
             .bind(ids)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(found.into_iter().collect())
     }
 
@@ -622,7 +800,7 @@ impl Store for PgStore {
         guards: Vec<Guard>,
         ops: Vec<Op>,
     ) -> Result<Vec<FeatureId>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         for guard in &guards {
             let sql = format!(
                 "SELECT {} FROM \"{}\" WHERE id = $1 FOR UPDATE",
@@ -638,7 +816,7 @@ impl Store for PgStore {
         }
         let mut ids = Vec::with_capacity(ops.len());
         let mut dropped = BTreeMap::new();
-        Self::apply_in(&mut tx, &ops, &mut ids, &mut dropped).await?;
+        Self::apply_in(&mut tx, &ops, &mut ids, &mut dropped, self.copy_direct).await?;
         Self::rebuild(&mut tx, dropped).await?;
         changes::notify(&mut tx, &crate::changes::of_batch(&ops, &ids)).await?;
         tx.commit().await?;
@@ -649,7 +827,8 @@ impl Store for PgStore {
         &self,
         parts: tokio::sync::mpsc::Receiver<crate::Part>,
     ) -> Result<Vec<FeatureId>, StoreError> {
-        stream::apply_stream(&self.pool, parts).await
+        let tx = self.begin().await?;
+        stream::apply_stream(tx, self.copy_direct, parts).await
     }
 
     async fn changes(&self) -> Result<ChangeFeed, StoreError> {
@@ -664,9 +843,10 @@ impl Store for PgStore {
         y: u32,
         owner: Option<DivisionCode>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        tiles::mvt(&self.pool, layers, z, x, y, owner)
-            .await
-            .map(Some)
+        let mut tx = self.begin().await?;
+        let tile = tiles::mvt(&mut tx, layers, z, x, y, owner).await?;
+        tx.commit().await?;
+        Ok(Some(tile))
     }
 }
 

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use gridgov_model::{FeatureId, Layer};
-use sqlx::postgres::PgPool;
+use sqlx::{Postgres, Transaction};
 use tokio::sync::mpsc;
 
 use super::{copy_rows, copy_statement, PgStore};
@@ -69,7 +69,8 @@ fn encode(part: Part) -> Result<Encoded, StoreError> {
 /// Applies a stream of parts in one transaction, committing at [`Part::Commit`]; if the
 /// sender stops first, nothing is written ([`StoreError::Abandoned`]).
 pub(super) async fn apply_stream(
-    pool: &PgPool,
+    tx: Transaction<'static, Postgres>,
+    direct: bool,
     mut parts: mpsc::Receiver<Part>,
 ) -> Result<Vec<FeatureId>, StoreError> {
     let (sender, mut encoded) = mpsc::channel(8);
@@ -82,7 +83,7 @@ pub(super) async fn apply_stream(
             }
         }
     });
-    let written = write(pool, &mut encoded).await;
+    let written = write(tx, direct, &mut encoded).await;
     // On failure the encoder may still be waiting for parts: stop it.
     encoder.abort();
     written
@@ -95,11 +96,13 @@ async fn next(
     encoded.recv().await.transpose()
 }
 
+/// Writes the parts in `tx` (opened with the scope's setting), COPY straight into the tables
+/// when `direct`, else through staging tables (`super::copy_table`).
 async fn write(
-    pool: &PgPool,
+    mut tx: Transaction<'static, Postgres>,
+    direct: bool,
     encoded: &mut mpsc::Receiver<Result<Encoded, StoreError>>,
 ) -> Result<Vec<FeatureId>, StoreError> {
-    let mut tx = pool.begin().await?;
     let mut ids = Vec::new();
     let mut dropped = BTreeMap::new();
     // Layers inserted with given ids: their sequences must move past them.
@@ -111,7 +114,7 @@ async fn write(
         match p {
             Encoded::Ops(ops) => {
                 written.extend(ops.iter().map(Op::layer));
-                PgStore::apply_in(&mut tx, &ops, &mut ids, &mut dropped).await?;
+                PgStore::apply_in(&mut tx, &ops, &mut ids, &mut dropped, direct).await?;
                 part = next(encoded).await?;
             }
             Encoded::Flush => part = next(encoded).await?,
@@ -121,7 +124,8 @@ async fn write(
                 data,
             } => {
                 PgStore::prepare_bulk(&mut tx, &mut dropped, layer, first.len()).await?;
-                let mut copy = tx.copy_in_raw(&copy_statement(layer)).await?;
+                super::start_copy(&mut tx, layer, direct).await?;
+                let mut copy = tx.copy_in_raw(&copy_statement(layer, direct)).await?;
                 ids.extend(first);
                 copy.send(data).await?;
                 part = loop {
@@ -146,6 +150,7 @@ async fn write(
                     }
                 };
                 copy.finish().await?;
+                super::finish_copy(&mut tx, layer, direct).await?;
                 tracing::debug!(%layer, "copy: stored");
                 copied.insert(layer);
                 written.insert(layer);

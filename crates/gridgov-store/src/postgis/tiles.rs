@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use gridgov_model::{DivisionCode, FieldType, Layer};
 use gridgov_tiles::schema::{simplify_tolerance, DIVISION_ATTRIBUTE};
 use gridgov_tiles::{schema, search_area, TileId, EXTENT};
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 use crate::StoreError;
 
@@ -28,7 +28,7 @@ const LAYER_SQL: &str = include_str!("tile_layer.sql");
 
 /// Tile `z/x/y` of the given layers, as PostGIS encodes it (empty: no feature).
 pub(crate) async fn mvt(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     layers: &[Layer],
     z: u8,
     x: u32,
@@ -52,7 +52,7 @@ pub(crate) async fn mvt(
         .bind(area.max().x)
         .bind(area.max().y)
         .bind(owner.as_ref().map_or("", DivisionCode::prefix))
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await?;
     Ok(bytes)
 }
