@@ -269,6 +269,17 @@ async fn bad_input_gets_a_clear_error_and_leaves_the_store_unchanged() {
         store_counts(s(&store)).await["households"],
         before["households"] + 1
     );
+    // The import is in the audit log; the refused one is not (nothing changed).
+    let log = ok_stdout(&["audit", "list", "--store", s(&store)]);
+    let imports: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\tcreate\thouseholds\tlocal\tok\t"))
+        .collect();
+    assert_eq!(imports.len(), 1, "{log}");
+    assert!(
+        imports[0].contains("\"imported\":1") && imports[0].contains(s(&file)),
+        "{log}"
+    );
     let before = store_counts(s(&store)).await;
 
     // 2. A self-intersecting polygon.
@@ -539,6 +550,15 @@ async fn export_writes_files_gdal_reads() {
         let (count, _) = layers.values().next().copied().unwrap();
         let expected = store_counts(s(demo())).await["villages"];
         assert_eq!(count, expected, "{fmt}");
+        // Each export is in the audit log: who, which layer, how many, where to.
+        let log = ok_stdout(&["audit", "list", "--store", s(demo())]);
+        assert!(
+            log.lines()
+                .any(|l| l.contains("\texport\tvillages\tlocal\tok\t")
+                    && l.contains(&format!("\"features\":{expected}"))
+                    && l.contains(s(&out))),
+            "{fmt}: no audit record of the export in\n{log}"
+        );
     }
 }
 

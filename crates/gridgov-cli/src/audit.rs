@@ -71,7 +71,7 @@ pub async fn run(args: AuditArgs) -> Result<()> {
     Ok(())
 }
 
-/// Records what the command line did to accounts. The actor is `cli:` and the operating
+/// Records what the command line did: accounts changed, files imported, layers exported. The actor is `cli:` and the operating
 /// system's user name (`$USER`), the source `local`.
 pub async fn record(
     store: &dyn Store,

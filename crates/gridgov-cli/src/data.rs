@@ -9,7 +9,7 @@ use gridgov_import::{ExportFormat, ImportedFeature, ReadOptions, Rejected};
 use gridgov_model::validate::owner_levels;
 use gridgov_model::{DivisionCode, Feature, Layer};
 use gridgov_store::assign::DivisionIndex;
-use gridgov_store::{Op, Query, Store};
+use gridgov_store::{AuditAction, Op, Query, Store};
 
 use crate::{open_store, progress, DEFAULT_STORE};
 
@@ -100,6 +100,7 @@ async fn ingest(
     mut rejected: Vec<Rejected>,
     division: Option<DivisionCode>,
     skip_invalid: Option<&std::path::Path>,
+    source: &std::path::Path,
 ) -> Result<usize> {
     let index = DivisionIndex::load(store).await?;
     let mut numbers = Vec::with_capacity(features.len());
@@ -179,6 +180,13 @@ async fn ingest(
         .collect();
     let n = keep.len();
     gridgov_store::write(store, keep).await?;
+    crate::audit::record(
+        store,
+        AuditAction::Create,
+        layer.name().to_owned(),
+        serde_json::json!({ "imported": n, "file": source.display().to_string() }),
+    )
+    .await?;
     Ok(n)
 }
 
@@ -225,6 +233,7 @@ pub async fn import(a: ImportArgs) -> Result<()> {
         read.rejected,
         division,
         a.skip_invalid.as_deref(),
+        &a.file,
     )
     .await?;
     eprintln!("gridgov: imported {n} feature(s) into {layer} of {url}");
@@ -262,6 +271,7 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
         Vec::new(),
         division,
         a.skip_invalid.as_deref(),
+        &a.file,
     )
     .await?;
     eprintln!("gridgov: imported {roads} road(s) into {url}");
@@ -277,6 +287,7 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
             Vec::new(),
             division.filter(|d| d.level() == gridgov_model::DivisionLevel::Village),
             rejects.as_deref(),
+            &a.file,
         )
         .await?;
         eprintln!("gridgov: imported {n} building(s) as households into {url}");
@@ -304,6 +315,20 @@ pub async fn export(a: ExportArgs) -> Result<()> {
     let features = store.query(layer, &q).await?;
     let out = a.out.clone();
     let n = features.len();
+    // Recorded before the file is written: an export that cannot be audited is not made.
+    crate::audit::record(
+        store.as_ref(),
+        AuditAction::Export,
+        layer.name().to_owned(),
+        serde_json::json!({
+            "features": n,
+            "format": format!("{format:?}").to_lowercase(),
+            "out": a.out.display().to_string(),
+            "division": a.division,
+        }),
+    )
+    .await
+    .context("nothing was exported")?;
     tokio::task::spawn_blocking(move || gridgov_import::write_file(&out, format, layer, &features))
         .await??;
     eprintln!("gridgov: wrote {n} {layer} to {}", a.out.display());
