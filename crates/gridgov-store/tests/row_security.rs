@@ -181,6 +181,23 @@ async fn the_database_holds_a_server_to_its_scope() {
         assert_eq!(households(&server, &Query::default()).await.len(), 21);
     })
     .await;
+    // The scope lived only as long as each statement's transaction: on every pooled
+    // connection, a statement that sets none sees nothing.
+    let mut conns = Vec::new();
+    for _ in 0..8 {
+        conns.push(server.pool().acquire().await.unwrap());
+    }
+    for conn in &mut conns {
+        let (setting, seen): (Option<String>, i64) = sqlx::query_as(
+            "SELECT current_setting('gridgov.scope', true), (SELECT count(*) FROM households)",
+        )
+        .fetch_one(&mut **conn)
+        .await
+        .unwrap();
+        assert!(setting.unwrap_or_default().is_empty());
+        assert_eq!(seen, 0);
+    }
+    drop(conns);
     drop(server);
     db.drop_now().await.unwrap();
 }

@@ -3,7 +3,8 @@
 -- metres (0: none, only ST_AsMVTGeom's snapping to the grid); $5-$8 the tile's search area in
 -- WGS84 (min lon, min lat, max lon, max lat: gridgov_tiles::search_area, as transforming a
 -- buffered ST_TileEnvelope to 4326 wraps longitudes past the antimeridian); $9 the prefix of
--- the owning division codes the user may see ('' for all: DivisionCode::prefix).
+-- the owning division codes the user may see ('' for all: DivisionCode::prefix); {gate}
+-- sets the row-level security scope ($10) for the statement (postgis/mod.rs: GATE).
 -- No `WHERE geom IS NOT NULL` outside: ST_AsMVT skips rows whose geometry ST_AsMVTGeom
 -- dropped, and PostgreSQL pushes such a filter into the scan, computing ST_AsMVTGeom twice.
 SELECT ST_AsMVT(t, '{table}', 4096, 'geom', 'id')
@@ -15,6 +16,7 @@ FROM (
            ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom,
          {columns}
   FROM "{table}"
-  WHERE "geom" && ST_MakeEnvelope($5, $6, $7, $8, 4326)
+  WHERE {gate}
+    AND "geom" && ST_MakeEnvelope($5, $6, $7, $8, 4326)
     AND starts_with("division_code", $9)
 ) AS t

@@ -17,18 +17,20 @@ use std::sync::{Arc, OnceLock, RwLock};
 use gridgov_model::{DivisionCode, FieldType, Layer};
 use gridgov_tiles::schema::{simplify_tolerance, DIVISION_ATTRIBUTE};
 use gridgov_tiles::{schema, search_area, TileId, EXTENT};
-use sqlx::PgConnection;
+use sqlx::PgPool;
 
 use crate::StoreError;
 
 /// One layer's part of the tile statement (`$1`–`$3` z, x, y; `$4` the simplification
 /// tolerance in metres, 0 for none beyond `ST_AsMVTGeom`'s own; `$5`–`$8` the tile's
-/// [`search_area`] in WGS84; `$9` the prefix of the owning divisions' codes, `''` for all).
+/// [`search_area`] in WGS84; `$9` the prefix of the owning divisions' codes, `''` for all;
+/// `$10` the row-level security scope, set by the statement's gate: `super::GATE`).
 const LAYER_SQL: &str = include_str!("tile_layer.sql");
 
 /// Tile `z/x/y` of the given layers, as PostGIS encodes it (empty: no feature).
 pub(crate) async fn mvt(
-    conn: &mut PgConnection,
+    pool: &PgPool,
+    scope: &str,
     layers: &[Layer],
     z: u8,
     x: u32,
@@ -52,7 +54,8 @@ pub(crate) async fn mvt(
         .bind(area.max().x)
         .bind(area.max().y)
         .bind(owner.as_ref().map_or("", DivisionCode::prefix))
-        .fetch_one(conn)
+        .bind(scope)
+        .fetch_one(pool)
         .await?;
     Ok(bytes)
 }
@@ -105,6 +108,7 @@ fn build(layers: &[Layer]) -> Option<String> {
                     .collect::<Vec<_>>()
                     .join("\n")
                     .replace("{columns}", &columns)
+                    .replace("{gate}", &super::GATE.replace("$n", "$10"))
                     .replace("{table}", s.layer.name())
             )
         })
