@@ -10,7 +10,7 @@
 //! are recorded after the store committed them, with their result.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -29,10 +29,11 @@ pub const MAX_IDS: usize = 200;
 /// How long one record stands for a session's tiles of one layer.
 pub const TILE_WINDOW: Duration = Duration::from_mins(1);
 
-/// Where a request came from: the peer's address, or `unknown` when the server was not
-/// started with connection info (as in tests that call the router directly).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source(pub String);
+/// Where a request came from: the peer's address, or none when the server was not started
+/// with connection info (as in tests that call the router directly). Written as the address,
+/// or `unknown`; only when a record is made (not on every request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source(pub Option<IpAddr>);
 
 impl Source {
     /// The source of a request, from its extensions.
@@ -40,8 +41,17 @@ impl Source {
         Source(
             extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+                .map(|c| c.0.ip()),
         )
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => f.write_str("unknown"),
+        }
     }
 }
 
@@ -58,7 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Source {
 pub async fn record(
     s: &AppState,
     actor: &str,
-    source: &str,
+    source: Source,
     action: AuditAction,
     object: String,
     result: AuditResult,
@@ -68,7 +78,7 @@ pub async fn record(
         actor: actor.to_owned(),
         action,
         object,
-        source: source.to_owned(),
+        source: source.to_string(),
         result,
         detail: detail.to_string(),
     };
@@ -96,7 +106,7 @@ pub async fn record_by(
     record(
         s,
         who.user.name.as_str(),
-        &who.source,
+        who.source,
         action,
         object,
         result,

@@ -25,8 +25,8 @@ use common::{login, request, sign_in, PASSWORD};
 async fn served(dir: &std::path::Path, policy: AuthPolicy) -> (axum::Router, Arc<dyn Store>) {
     let store = common::county(dir).await;
     let index = LiveIndex::start(store.clone()).await.unwrap();
-    let mut state = AppState::new(store.clone(), "geopackage", dir.to_path_buf(), index, 0);
-    state.auth = policy;
+    let state =
+        AppState::new(store.clone(), "geopackage", dir.to_path_buf(), index, 0).with_auth(policy);
     (router(state), store)
 }
 

@@ -112,7 +112,7 @@ pub struct Principal {
     /// The account.
     pub user: User,
     /// Where the request came from (the peer's address), for the audit log.
-    pub source: String,
+    pub source: Source,
     token_hash: [u8; 32],
 }
 
@@ -241,7 +241,7 @@ pub async fn authenticate(
         s.sessions.touch(&hash, now);
         s.store.touch_session(&hash, now).await?;
     }
-    let source = crate::audit::Source::of(req.extensions()).0;
+    let source = Source::of(req.extensions());
     // On PostGIS the database holds the request to the user's rows too (row-level security).
     let rows = RowScope::of(&user.scope);
     req.extensions_mut().insert(Principal {
@@ -333,7 +333,7 @@ pub async fn login(
             audit::record(
                 s,
                 tried,
-                &source.0,
+                *source,
                 AuditAction::Login,
                 format!("user/{tried}"),
                 AuditResult::Denied,
@@ -387,7 +387,7 @@ pub async fn login(
     let recorded = audit::record(
         &s,
         creds.user.name.as_str(),
-        &source.0,
+        source,
         AuditAction::Login,
         format!("user/{}", creds.user.name),
         AuditResult::Ok,
