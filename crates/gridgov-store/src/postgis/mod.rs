@@ -11,7 +11,7 @@
 //! Row-level security (`migrations/0005_row_security.sql`) guards every layer table. Each
 //! write transaction begins with `SET LOCAL gridgov.scope` to the running task's
 //! [`crate::scope::RowScope`] (or the store's default), and each single-statement read sets
-//! it for its own transaction with a [`GATE`], so the database itself keeps a request inside
+//! it for its own transaction with a gate (`GATE`), so the database itself keeps a request inside
 //! its user's region. A server connects with [`PgStore::connect_server`],
 //! which refuses roles that would get past the policies.
 
