@@ -121,6 +121,17 @@ pub struct GalWeights {
     pub weights: SpatialWeights,
 }
 
+/// Neighbour `j` of observation `row` among `n`, checked: in range and not `row` itself.
+fn neighbour_of(row: usize, j: usize, n: usize) -> Result<u32, WeightsError> {
+    if j >= n {
+        return Err(WeightsError::IndexOutOfRange { row, index: j, n });
+    }
+    if j == row {
+        return Err(WeightsError::SelfNeighbour { row });
+    }
+    Ok(j as u32)
+}
+
 fn check_len(n: usize) -> Result<(), WeightsError> {
     if u32::try_from(n).is_err() {
         return Err(WeightsError::TooManyObservations { n });
@@ -141,17 +152,7 @@ impl SpatialWeights {
         for (i, list) in lists.iter().enumerate() {
             row.clear();
             for &j in list {
-                if j >= n {
-                    return Err(WeightsError::IndexOutOfRange {
-                        row: i,
-                        index: j,
-                        n,
-                    });
-                }
-                if j == i {
-                    return Err(WeightsError::SelfNeighbour { row: i });
-                }
-                row.push(j as u32);
+                row.push(neighbour_of(i, j, n)?);
             }
             row.sort_unstable();
             row.dedup();
@@ -180,20 +181,11 @@ impl SpatialWeights {
         for (i, list) in lists.iter().enumerate() {
             row.clear();
             for &(j, w) in list {
-                if j >= n {
-                    return Err(WeightsError::IndexOutOfRange {
-                        row: i,
-                        index: j,
-                        n,
-                    });
-                }
-                if j == i {
-                    return Err(WeightsError::SelfNeighbour { row: i });
-                }
+                let j = neighbour_of(i, j, n)?;
                 if !w.is_finite() || w < 0.0 {
                     return Err(WeightsError::InvalidWeight { row: i, weight: w });
                 }
-                row.push((j as u32, w));
+                row.push((j, w));
             }
             row.sort_unstable_by_key(|&(j, _)| j);
             let mut k = 0;

@@ -16,10 +16,8 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use gridgov_model::{Layer, Role};
-use gridgov_server::{router, AppState, LiveIndex};
+use gridgov_model::Layer;
 use gridgov_store::gpkg::GpkgStore;
-use gridgov_store::postgis::PgStore;
 use gridgov_store::testing::TempDatabase;
 use gridgov_store::{write, Query, Store};
 use http_body_util::BodyExt;
@@ -245,23 +243,7 @@ async fn corpus(store: Arc<dyn Store>, served: Arc<dyn Store>) {
         .unwrap()
         .0;
     let before = everything(store.as_ref()).await;
-    let index = LiveIndex::start(served.clone()).await.unwrap();
-    let app = router(AppState::new(
-        served.clone(),
-        "test",
-        std::env::temp_dir(),
-        index,
-        1 << 20,
-    ));
-    let token = common::sign_in(
-        &app,
-        served.as_ref(),
-        "admin",
-        Role::CountyAdmin,
-        "520526000000",
-    )
-    .await;
-    let app = common::as_user(app, &token);
+    let app = common::as_admin(served, &std::env::temp_dir()).await;
     let doc = send(&app, "GET", "/api/v1/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
     let doc: J = serde_json::from_slice(&doc.result).unwrap();
@@ -387,8 +369,7 @@ async fn no_payload_gets_through_on_the_geopackage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_payload_gets_through_on_postgis() {
     let db = TempDatabase::create("injection").await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.unwrap());
-    let served: Arc<dyn Store> = Arc::new(PgStore::connect_server(&db.app_url()).await.unwrap());
+    let (store, served) = common::postgis_stores(&db).await;
     corpus(store, served).await;
     db.drop_now().await.unwrap();
 }

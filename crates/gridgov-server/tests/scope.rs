@@ -20,9 +20,7 @@ use chrono::NaiveDate;
 use geo::{point, polygon, Geometry, MultiPolygon, Rect};
 use gridgov_model::access::{mask_id_card, mask_name, mask_phone};
 use gridgov_model::{Feature, FeatureId, IdCardNumber, Layer, Role};
-use gridgov_server::{router, AppState, LiveIndex};
 use gridgov_store::gpkg::GpkgStore;
-use gridgov_store::postgis::PgStore;
 use gridgov_store::testing::TempDatabase;
 use gridgov_store::{write, Op, Store};
 use gridgov_tiles::{decode, tiles_covering, TileId};
@@ -428,14 +426,7 @@ async fn matrix(store: Arc<dyn Store>, served: Arc<dyn Store>) {
         .into_iter()
         .map(|f| (f.id.unwrap().0, f))
         .collect();
-    let index = LiveIndex::start(served.clone()).await.unwrap();
-    let app = router(AppState::new(
-        served.clone(),
-        "test",
-        std::env::temp_dir(),
-        index,
-        1 << 20,
-    ));
+    let app = common::router_over(served.clone(), &std::env::temp_dir()).await;
     let county_rect = Rect::new((104.0, 26.0), (105.0, 27.0));
     let mut tiles_read = 0usize;
     for account in ACCOUNTS {
@@ -693,8 +684,7 @@ async fn no_account_sees_outside_its_scope_on_the_geopackage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_account_sees_outside_its_scope_on_postgis() {
     let db = TempDatabase::create("scope").await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.unwrap());
-    let served: Arc<dyn Store> = Arc::new(PgStore::connect_server(&db.app_url()).await.unwrap());
+    let (store, served) = common::postgis_stores(&db).await;
     matrix(store, served).await;
     db.drop_now().await.unwrap();
 }

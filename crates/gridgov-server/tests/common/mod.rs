@@ -33,14 +33,24 @@ pub async fn app_and_store_with_web(
     web: &std::path::Path,
 ) -> (axum::Router, Arc<dyn Store>) {
     let store = county(dir).await;
+    (as_admin(store.clone(), web).await, store)
+}
+
+/// The router over `store` (its live index started, a 1 MiB tile cache), pages from `web`.
+pub async fn router_over(store: Arc<dyn Store>, web: &std::path::Path) -> axum::Router {
     let index = LiveIndex::start(store.clone()).await.unwrap();
-    let app = router(AppState::new(
-        store.clone(),
-        "geopackage",
+    router(AppState::new(
+        store,
+        "test",
         web.to_path_buf(),
         index,
         1 << 20,
-    ));
+    ))
+}
+
+/// [`router_over`] `store`, every request sent as the county admin `admin` (made in `store`).
+pub async fn as_admin(store: Arc<dyn Store>, web: &std::path::Path) -> axum::Router {
+    let app = router_over(store.clone(), web).await;
     let token = sign_in(
         &app,
         store.as_ref(),
@@ -49,7 +59,18 @@ pub async fn app_and_store_with_web(
         "520526000000",
     )
     .await;
-    (as_user(app, &token), store)
+    as_user(app, &token)
+}
+
+/// A PostGIS test database opened twice: as its owner (to write fixtures and read the truth)
+/// and as the server role that row-level security holds (to serve).
+pub async fn postgis_stores(
+    db: &gridgov_store::testing::TempDatabase,
+) -> (Arc<dyn Store>, Arc<dyn Store>) {
+    use gridgov_store::postgis::PgStore;
+    let owner = PgStore::connect(&db.url).await.unwrap();
+    let server = PgStore::connect_server(&db.app_url()).await.unwrap();
+    (Arc::new(owner), Arc::new(server))
 }
 
 /// The small county (one township, one village, 30 households) in `dir/t.gpkg`.

@@ -11,7 +11,7 @@
 //! Row-level security (`migrations/0005_row_security.sql`) guards every layer table. Each
 //! write transaction begins with `SET LOCAL gridgov.scope` to the running task's
 //! [`crate::scope::RowScope`] (or the store's default), and each single-statement read sets
-//! it for its own transaction with a gate (`GATE`), so the database itself keeps a request inside
+//! it for its own transaction with a gate (`gate`), so the database itself keeps a request inside
 //! its user's region. A server connects with [`PgStore::connect_server`],
 //! which refuses roles that would get past the policies.
 
@@ -82,15 +82,17 @@ pub struct PgStore {
     copy_direct: bool,
 }
 
-/// The scope gate of a single-statement read (`$n`: the `gridgov.scope` setting): sets it for
-/// the statement's own transaction (`set_config(…, true)` is `SET LOCAL`) in the same round
-/// trip as the read, where `BEGIN; SET LOCAL …; …; COMMIT` takes three (which cost about a
+/// The scope gate of a single-statement read (parameter `$param`: the `gridgov.scope`
+/// setting): sets it for the statement's own transaction (`set_config(…, true)` is
+/// `SET LOCAL`) in the same round trip as the read, where `BEGIN; SET LOCAL …; …; COMMIT` takes three (which cost about a
 /// quarter of PostgreSQL's tile throughput, measured with pgbench). The uncorrelated
 /// subquery is an init plan and the condition a one-time filter, which PostgreSQL evaluates
 /// before the scan below it starts, so the policies' `current_setting` sees the value on
 /// every row. Were it ever evaluated late, the setting would still be unset and the policies
 /// would show nothing: the gate fails closed.
-pub(crate) const GATE: &str = "(SELECT set_config('gridgov.scope', $n, true)) IS NOT NULL";
+pub(crate) fn gate(param: u8) -> String {
+    format!("(SELECT set_config('gridgov.scope', ${param}, true)) IS NOT NULL")
+}
 
 fn ewkb(g: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
     g.to_ewkb(CoordDimensions::xy(), Some(4326))
@@ -689,13 +691,13 @@ impl PgStore {
         Ok(())
     }
 
-    /// The conditions of a query, its scope gate first ([`GATE`], `$1`, bound to `scope`).
+    /// The conditions of a query, its scope gate first ([`gate`], `$1`, bound to `scope`).
     fn where_clause<'q>(
         query: &Query,
         scope: &str,
         q: sqlx::query::Query<'q, Postgres, PgArguments>,
     ) -> (String, sqlx::query::Query<'q, Postgres, PgArguments>) {
-        let mut conds = vec![GATE.replace("$n", "$1")];
+        let mut conds = vec![gate(1)];
         let mut q = q.bind(scope.to_owned());
         let mut n = 1;
         let mut next = || {
@@ -760,7 +762,7 @@ impl Store for PgStore {
             "SELECT {} FROM \"{}\" WHERE {} AND id = $1",
             select_list(layer),
             layer.name(),
-            GATE.replace("$n", "$2")
+            gate(2)
         );
         let row = sqlx::query(&sql)
             .bind(id.0)
@@ -805,7 +807,7 @@ impl Store for PgStore {
         let sql = format!(
             "SELECT id FROM \"{}\" WHERE {} AND id = ANY($1)",
             layer.name(),
-            GATE.replace("$n", "$2")
+            gate(2)
         );
         let found: Vec<i64> = sqlx::query_scalar(&sql)
             .bind(ids)

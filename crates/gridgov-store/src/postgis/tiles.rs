@@ -24,7 +24,7 @@ use crate::StoreError;
 /// One layer's part of the tile statement (`$1`–`$3` z, x, y; `$4` the simplification
 /// tolerance in metres, 0 for none beyond `ST_AsMVTGeom`'s own; `$5`–`$8` the tile's
 /// [`search_area`] in WGS84; `$9` the prefix of the owning divisions' codes, `''` for all;
-/// `$10` the row-level security scope, set by the statement's gate: `super::GATE`).
+/// `$10` the row-level security scope, set by the statement's gate: `super::gate`).
 const LAYER_SQL: &str = include_str!("tile_layer.sql");
 
 /// Tile `z/x/y` of the given layers, as PostGIS encodes it (empty: no feature).
@@ -108,7 +108,7 @@ fn build(layers: &[Layer]) -> Option<String> {
                     .collect::<Vec<_>>()
                     .join("\n")
                     .replace("{columns}", &columns)
-                    .replace("{gate}", &super::GATE.replace("$n", "$10"))
+                    .replace("{gate}", &super::gate(10))
                     .replace("{table}", s.layer.name())
             )
         })
