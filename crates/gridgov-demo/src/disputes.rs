@@ -1,16 +1,19 @@
 //! Disputes (矛盾纠纷) over 24 months: a background roughly proportional to households, and a
 //! few planted clusters that are real in space and time, for hotspot analysis to find.
 
-use chrono::{Duration, Months, NaiveDate};
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use geo::{Coord, Geometry, Point};
-use gridgov_model::vocab::{
-    DisputeCategory, DisputeChannel, DisputeLevel, DisputeStatus, LandUseKind,
-};
-use gridgov_model::{Feature, Layer};
+use gridgov_disputes::case::Case as DisputeCase;
+use gridgov_disputes::deadline::Deadlines;
+use gridgov_disputes::ledger::is_backlog;
+use gridgov_disputes::workflow::{self, Command, Report};
+use gridgov_model::vocab::{DisputeCategory, DisputeChannel, DisputeLevel, LandUseKind};
+use gridgov_model::{Feature, FeatureId, Layer};
 use rand::Rng;
 
 use crate::calendar::{AS_OF, DISPUTES_FROM};
 use crate::frame::{dist, to_lonlat};
+use crate::names;
 use crate::output::Out;
 use crate::random::pick_weighted;
 use crate::roads::Network;
@@ -73,58 +76,132 @@ fn about(category: DisputeCategory, rng: &mut impl Rng) -> &'static str {
     }
 }
 
-/// How a case is handled and where it stands.
-struct Handling {
-    level: DisputeLevel,
-    channel: DisputeChannel,
-    status: DisputeStatus,
-    deadline: NaiveDate,
-    closed: Option<NaiveDate>,
+/// Who acts for a level in the demo's case histories.
+fn office(level: DisputeLevel) -> &'static str {
+    match level {
+        DisputeLevel::Village => "村调委会",
+        DisputeLevel::Township => "镇矛调中心",
+        DisputeLevel::County => "县矛调中心",
+    }
 }
 
-/// Levels, channels, deadlines and outcomes: most cases settled in the village within weeks;
-/// `escalated` raises the odds of township and county handling.
-fn handle(opened: NaiveDate, escalated: bool, rng: &mut impl Rng) -> Handling {
-    use DisputeChannel as Ch;
+/// The end of the demo's last day: no step happens after it.
+fn last_instant() -> DateTime<Utc> {
+    (AS_OF + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        - Duration::seconds(1)
+}
+
+/// An office hour (UTC, 09:00–17:00 in China) on `day`.
+fn office_hour(day: NaiveDate, rng: &mut impl Rng) -> DateTime<Utc> {
+    day.and_hms_opt(rng.gen_range(1..9), rng.gen_range(0..60), 0)
+        .unwrap_or_default()
+        .and_utc()
+}
+
+/// Plays a case through the workflow up to [`AS_OF`], with the server's deadline sweep before
+/// every step (so the history is what gridgov would have recorded): most cases settle in the
+/// village within two weeks; `escalated` (a planted cluster) raises the odds of township and
+/// county handling.
+fn play(case: &mut DisputeCase, escalated: bool, rng: &mut impl Rng) {
+    let deadlines = Deadlines::default();
     let level_shares = if escalated {
         [0.4, 0.4, 0.2]
     } else {
-        [0.76, 0.2, 0.04]
+        [0.8, 0.17, 0.03]
     };
-    let (level, channels, limit, days): (_, [f64; 4], i64, (i64, i64)) =
-        match pick_weighted(rng, &level_shares) {
-            0 => (DisputeLevel::Village, [0.82, 0.08, 0.04, 0.06], 15, (2, 25)),
-            1 => (DisputeLevel::Township, [0.35, 0.35, 0.1, 0.2], 30, (10, 50)),
-            _ => (DisputeLevel::County, [0.05, 0.3, 0.3, 0.35], 60, (25, 120)),
-        };
-    let channel =
-        [Ch::People, Ch::Administrative, Ch::Judicial, Ch::Petition][pick_weighted(rng, &channels)];
-    let deadline = opened + Duration::days(limit);
-    let stuck = rng.gen_bool(0.02);
-    let end = opened + Duration::days(rng.gen_range(days.0..=days.1));
-    let (status, closed) = if !stuck && end <= AS_OF {
-        let closed_share = if level == DisputeLevel::Village {
-            0.04
-        } else {
-            0.15
-        };
-        if rng.gen_bool(closed_share) {
-            (DisputeStatus::Closed, Some(end))
-        } else {
-            (DisputeStatus::Settled, Some(end))
+    let mut target = match pick_weighted(rng, &level_shares) {
+        0 => DisputeLevel::Village,
+        1 => DisputeLevel::Township,
+        _ => DisputeLevel::County,
+    };
+    let end = last_instant();
+    // Steps at `t` unless the demo's calendar ends first; the sweep runs before each one.
+    // Returns false when the case's story stops (calendar end, or the sweep moved it).
+    let step = |case: &mut DisputeCase, cmd: Command, note: Option<&str>, t: DateTime<Utc>| {
+        let mut swept = false;
+        while let Some(d) = case.deadline {
+            let sweep = (d + Duration::days(1))
+                .and_hms_opt(0, 10, 0)
+                .unwrap_or_default()
+                .and_utc();
+            if sweep > t.min(end) || !workflow::escalate_overdue(case, sweep, &deadlines) {
+                break;
+            }
+            swept = true;
         }
-    } else if (AS_OF - opened).num_days() < 5 {
-        (DisputeStatus::Open, None)
-    } else {
-        (DisputeStatus::Mediating, None)
+        if swept || t > end {
+            return false;
+        }
+        let who = office(case.level);
+        workflow::apply(case, cmd, note, who, t, &deadlines).is_ok()
     };
-    Handling {
-        level,
-        channel,
-        status,
-        deadline,
-        closed,
+    let mut t = case.steps.last().map_or(end, |s| s.at);
+    loop {
+        let level = case.level;
+        target = target.max(level);
+        let days = i64::from(deadlines.days(level, case.category));
+        t = office_hour((t + Duration::days(rng.gen_range(0..=1))).date_naive(), rng).max(t);
+        if !step(case, Command::Accept, None, t) {
+            if case.is_open() && case.level > level && t <= end {
+                continue;
+            }
+            return;
+        }
+        t = office_hour((t + Duration::days(rng.gen_range(0..=2))).date_naive(), rng).max(t);
+        if !step(case, Command::Mediate, Some("组织双方调解"), t) {
+            if case.is_open() && case.level > level && t <= end {
+                continue;
+            }
+            return;
+        }
+        // Mediation takes a while; now and then longer than the level's deadline.
+        let took = if rng.gen_bool(0.1) {
+            rng.gen_range(days..days * 2)
+        } else {
+            rng.gen_range(1..(days - 2).max(2))
+        };
+        t = office_hour((t + Duration::days(took)).date_naive(), rng).max(t);
+        let last_level = level == DisputeLevel::County;
+        let (cmd, note) = if level < target {
+            (Command::Fail, "双方分歧较大，调解不成，报上级调处")
+        } else if last_level && rng.gen_bool(0.15) {
+            (Command::Fail, "调解不成，引导当事人通过诉讼解决")
+        } else {
+            (Command::Resolve, "达成调解协议")
+        };
+        let before = case.level;
+        if !step(case, cmd, Some(note), t) {
+            if case.is_open() && case.level > before && t <= end {
+                continue;
+            }
+            return;
+        }
+        if !case.is_open() {
+            return;
+        }
     }
+}
+
+/// A leader and a plan for a backlog case still open at the end of the demo (most have one).
+fn backlog_leader(case: &mut DisputeCase, rng: &mut impl Rng) {
+    let now = last_instant();
+    if !is_backlog(case, now.date_naive()) || rng.gen_bool(0.2) {
+        return;
+    }
+    let leader = match case.level {
+        DisputeLevel::County => "县委政法委副书记",
+        _ => "镇党委副书记",
+    };
+    let at = office_hour(AS_OF - Duration::days(rng.gen_range(1..20)), rng)
+        .max(case.steps.last().map_or(now, |s| s.at));
+    let cmd = Command::AssignLeader {
+        leader: format!("{leader}{}", names::person(rng, false)),
+        plan: "包案领导每周约谈当事人，相关部门联合会商，限期化解".to_owned(),
+    };
+    let _ = workflow::apply(case, cmd, None, office(case.level), at, &Deadlines::default());
 }
 
 /// One case: where, what, when.
@@ -138,30 +215,72 @@ struct Case<'a> {
     what: &'a str,
 }
 
-fn dispute(world: &World, case: &Case, rng: &mut impl Rng) -> Feature {
+/// The parties: two neighbours, or for wage and finance cases one employer or organiser and a
+/// group.
+fn parties(category: DisputeCategory, rng: &mut impl Rng) -> Vec<String> {
+    let female = rng.gen_bool(0.3);
+    let a = names::person(rng, female);
+    match category {
+        DisputeCategory::WageArrears | DisputeCategory::MassFinance => {
+            vec![a, format!("{}等{}人", names::person(rng, false), rng.gen_range(5..30))]
+        }
+        _ => {
+            let female = rng.gen_bool(0.4);
+            vec![a, names::person(rng, female)]
+        }
+    }
+}
+
+/// A dispute played through the workflow, pushed with its history.
+fn dispute(world: &World, case: &Case, out: &mut Out, rng: &mut impl Rng) {
     let village = &world.villages[world.village_of[case.atom] as usize];
     let group = world.groups[world.group_of[case.atom] as usize]
         .code
         .number();
-    let h = handle(case.opened, case.escalated, rng);
+    let grid = world
+        .grids
+        .get(world.grid_of[case.atom] as usize)
+        .map(|g| g.code.clone());
+    let report = Report {
+        village: village.code,
+        grid: grid.clone(),
+        location: Point(to_lonlat(case.pos)),
+        category: case.category,
+        channel: DisputeChannel::People,
+        parties: parties(case.category, rng),
+        description: Some(format!("{}{group}组：{}", village.name, case.what)),
+        note: None,
+    };
+    let reporter = grid.map_or_else(|| "网格员".to_owned(), |g| format!("网格员{g}"));
+    let mut c = workflow::report(
+        report,
+        &reporter,
+        office_hour(case.opened, rng),
+        &Deadlines::default(),
+    );
+    play(&mut c, case.escalated, rng);
+    backlog_leader(&mut c, rng);
+    c.channel = channel(c.level, rng);
     let mut f = Feature::new(
         village.code,
-        Some(Geometry::Point(Point(to_lonlat(case.pos)))),
-    )
-    .with("category", case.category.token())
-    .with("channel", h.channel.token())
-    .with("level", h.level.token())
-    .with("status", h.status.token())
-    .with("opened_on", case.opened)
-    .with("deadline", h.deadline)
-    .with(
-        "description",
-        format!("{}{group}组：{}", village.name, case.what),
+        c.location.map(Geometry::Point),
     );
-    if let Some(c) = h.closed {
-        f = f.with("closed_on", c);
+    c.write_to(&mut f);
+    let id = out.push(Layer::Disputes, f);
+    for s in &c.steps {
+        out.push(Layer::DisputeSteps, s.to_feature(FeatureId(id), village.code));
     }
-    f
+}
+
+/// The channel a case ends up in, by the level that handles it.
+fn channel(level: DisputeLevel, rng: &mut impl Rng) -> DisputeChannel {
+    use DisputeChannel as Ch;
+    let shares = match level {
+        DisputeLevel::Village => [0.82, 0.08, 0.04, 0.06],
+        DisputeLevel::Township => [0.35, 0.35, 0.1, 0.2],
+        DisputeLevel::County => [0.05, 0.3, 0.3, 0.35],
+    };
+    [Ch::People, Ch::Administrative, Ch::Judicial, Ch::Petition][pick_weighted(rng, &shares)]
 }
 
 fn random_day(from: NaiveDate, to: NaiveDate, rng: &mut impl Rng) -> NaiveDate {
@@ -218,8 +337,7 @@ pub(crate) fn build(
             escalated: false,
             what,
         };
-        let f = dispute(world, &case, rng);
-        out.push(Layer::Disputes, f);
+        dispute(world, &case, out, rng);
     }
     // Planted clusters, each in its own village.
     let mut used: Vec<usize> = Vec::new();
@@ -335,8 +453,7 @@ pub(crate) fn build(
                 escalated: true,
                 what: plan.story,
             };
-            let f = dispute(world, &case, rng);
-            out.push(Layer::Disputes, f);
+            dispute(world, &case, out, rng);
             made += 1;
         }
         clusters.push(PlantedCluster {

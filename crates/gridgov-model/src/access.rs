@@ -177,7 +177,11 @@ pub fn sensitive_fields(layer: Layer) -> &'static [(&'static str, Sensitive)] {
             ("id_card", Sensitive::IdCard),
             ("phone", Sensitive::Phone),
         ],
-        Layer::Disputes => &[("description", Sensitive::FreeText)],
+        Layer::Disputes => &[
+            ("description", Sensitive::FreeText),
+            ("parties", Sensitive::FreeText),
+        ],
+        Layer::DisputeSteps => &[("note", Sensitive::FreeText)],
         _ => &[],
     }
 }
@@ -230,6 +234,10 @@ impl Role {
 
     /// Whether the role may create, change and delete a layer's features (inside its scope).
     pub fn writes(self, layer: Layer) -> bool {
+        if layer == Layer::DisputeSteps {
+            // A case history is appended by the dispute workflow only, never edited.
+            return false;
+        }
         match self {
             Role::CountyAdmin => true,
             Role::TownshipOfficer => {

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use crate::code::DivisionLevel;
 use crate::vocab::{
-    CollectionPointKind, DisputeCategory, DisputeChannel, DisputeLevel, DisputeStatus, LandUseKind,
+    CollectionPointKind, DisputeAction, DisputeCategory, DisputeChannel, DisputeLevel, DisputeStatus, LandUseKind,
     PlanStatus, RoadClass, SupervisionCategory, TownshipKind, VehicleKind, VillageKind, WasteKind,
     WaterKind,
 };
@@ -167,6 +167,7 @@ layers! {
     SupervisedPersons = "supervised_persons", "特殊人群";
     PositionReports = "position_reports", "定位上报";
     Disputes = "disputes", "矛盾纠纷";
+    DisputeSteps = "dispute_steps", "调处记录";
 }
 
 /// A layer name that gridgov does not know.
@@ -218,7 +219,8 @@ impl Layer {
             | Layer::Persons
             | Layer::Vehicles
             | Layer::Cleaners
-            | Layer::Tenancies => GeometryKind::None,
+            | Layer::Tenancies
+            | Layer::DisputeSteps => GeometryKind::None,
         }
     }
 
@@ -452,6 +454,34 @@ impl Layer {
                 f("deadline", Date, false, Any),
                 f("closed_on", Date, false, Any),
                 f("description", Text, false, Any),
+                f("grid_code", Text, false, GridCode),
+                f("parties", Text, false, Any),
+                f("leader", Text, false, Any),
+                f("plan", Text, false, Any),
+            ]),
+            Layer::DisputeSteps => fields!([
+                f("dispute_id", Integer, true, Reference(Layer::Disputes)),
+                f("at", DateTime, true, Any),
+                f("actor", Text, true, Any),
+                f(
+                    "action",
+                    Text,
+                    true,
+                    one_of(DisputeAction::VOCABULARY, DisputeAction::TOKENS)
+                ),
+                f(
+                    "status",
+                    Text,
+                    true,
+                    one_of(DisputeStatus::VOCABULARY, DisputeStatus::TOKENS)
+                ),
+                f(
+                    "level",
+                    Text,
+                    true,
+                    one_of(DisputeLevel::VOCABULARY, DisputeLevel::TOKENS)
+                ),
+                f("note", Text, false, Any),
             ]),
         }
     }

@@ -58,7 +58,8 @@ pub fn owner_levels(layer: Layer) -> &'static [DivisionLevel] {
         | Layer::Tenancies
         | Layer::SupervisedPersons
         | Layer::PositionReports
-        | Layer::Disputes => &[Village],
+        | Layer::Disputes
+        | Layer::DisputeSteps => &[Village],
         Layer::GridPlans | Layer::Vehicles => &[Township, Village],
         Layer::Roads | Layer::Water | Layer::LandUse => &[County, Township, Village],
     }

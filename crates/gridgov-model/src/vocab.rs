@@ -269,16 +269,42 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// Status of a dispute.
+    /// Status of a dispute in the mediation workflow (`gridgov-disputes::workflow`): reported
+    /// (at the level that now holds it), accepted, mediating, then resolved or, at the county
+    /// when no level could settle it, not resolved.
     DisputeStatus, "dispute status", {
-        /// 已登记，待调解
-        Open = "open", "待调解";
+        /// 已上报，待受理 (reported, or escalated and waiting for the next level to accept it)
+        Open = "open", "待受理";
+        /// 已受理
+        Accepted = "accepted", "已受理";
         /// 调解中
         Mediating = "mediating", "调解中";
-        /// 已化解
+        /// 已化解 (resolved)
         Settled = "settled", "已化解";
-        /// 已终结（未化解，转诉讼等）
-        Closed = "closed", "已终结";
+        /// 未化解，已终结 (not resolved at the county: referred to litigation, arbitration …)
+        Closed = "closed", "未化解";
+    }
+);
+
+vocabulary!(
+    /// One step of a dispute's case history (调处记录).
+    DisputeAction, "dispute action", {
+        /// 上报: a grid worker reports the dispute
+        Report = "report", "上报";
+        /// 受理: the level holding the case accepts it
+        Accept = "accept", "受理";
+        /// 调解: mediation starts
+        Mediate = "mediate", "调解";
+        /// 化解: mediation settled the dispute
+        Resolve = "resolve", "化解";
+        /// 调解不成: mediation failed (escalates, or ends the case at the county)
+        Fail = "fail", "调解不成";
+        /// 上报上级: handed to the next level by hand
+        Escalate = "escalate", "上报上级";
+        /// 超期升级: the level's deadline passed
+        EscalateOverdue = "escalate_overdue", "超期升级";
+        /// 包案: a responsible leader and a plan for a backlog case (包案领导、一案一策)
+        AssignLeader = "assign_leader", "包案";
     }
 );
 
@@ -344,6 +370,7 @@ pub fn glossary() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         DisputeChannel,
         DisputeLevel,
         DisputeStatus,
+        DisputeAction,
         Crs,
         Role
     )

@@ -318,7 +318,7 @@ fn parse_near(text: &str, crs: Option<&str>) -> Result<Coord<f64>, ApiError> {
     Ok(gridgov_model::crs::to_wgs84(crs, Coord { x: lon, y: lat }))
 }
 
-fn parse_id(id: &str) -> Result<FeatureId, ApiError> {
+pub(crate) fn parse_id(id: &str) -> Result<FeatureId, ApiError> {
     id.parse::<i64>()
         .ok()
         .filter(|i| *i > 0)
@@ -440,7 +440,7 @@ fn tags(headers: &HeaderMap, name: header::HeaderName) -> Option<Tags> {
 
 /// Reads the stored feature a write of `id` changes and checks `If-Match` against it: the
 /// guard to write under (its tag is re-checked inside the write's transaction).
-async fn precondition(
+pub(crate) async fn precondition(
     s: &AppState,
     access: &Access,
     layer: Layer,
@@ -481,7 +481,7 @@ fn in_scope(access: &Access, f: &Feature) -> Result<(), ApiError> {
 }
 
 /// Reads a JSON body of one of the accepted media types.
-fn json_body(
+pub(crate) fn json_body(
     headers: &HeaderMap,
     body: &Bytes,
     accepted: &[&str],
@@ -542,7 +542,7 @@ fn to_wgs84(f: &mut Feature, crs: Option<&str>) -> Result<(), ApiError> {
 
 /// Brings this server's index (and so its tiles) up to date with a write before answering,
 /// so that the writer reads what it wrote; the change feed repeats it harmlessly.
-async fn follow(s: &AppState, layer: Layer, ids: Vec<FeatureId>) {
+pub(crate) async fn follow(s: &AppState, layer: Layer, ids: Vec<FeatureId>) {
     if let Err(e) = s
         .index
         .apply(&Change {
@@ -558,7 +558,7 @@ async fn follow(s: &AppState, layer: Layer, ids: Vec<FeatureId>) {
 /// Records a write in the audit log once the store has answered: done, or failed and why.
 /// The change (if any) is committed by now; a record that cannot be written is logged as an
 /// error (see `audit::record`) and the answer still tells the client what happened.
-async fn changed<T>(
+pub(crate) async fn changed<T>(
     s: &AppState,
     who: &Principal,
     action: AuditAction,
@@ -583,7 +583,7 @@ async fn changed<T>(
 }
 
 /// Reads back a written feature for the answer.
-async fn written(s: &AppState, layer: Layer, id: FeatureId) -> Result<Feature, ApiError> {
+pub(crate) async fn written(s: &AppState, layer: Layer, id: FeatureId) -> Result<Feature, ApiError> {
     s.store
         .get(layer, id)
         .await?
@@ -618,6 +618,7 @@ pub async fn create(
     let json = json_body(&headers, &body, FEATURE_TYPES)?;
     let f = read_feature(layer, &json, p.crs.as_deref())?;
     in_scope(&access, &f)?;
+    crate::disputes::generic_write(layer, None, Some(&f))?;
     if f.id.is_some() {
         return Err(ApiError::Unprocessable(vec![ValidationError::new(
             "id",
@@ -686,7 +687,8 @@ pub async fn replace(
     }
     f.id = Some(id);
     in_scope(&access, &f)?;
-    let (_, guard) = precondition(&s, &access, layer, id, &headers).await?;
+    let (current, guard) = precondition(&s, &access, layer, id, &headers).await?;
+    crate::disputes::generic_write(layer, Some(&current), Some(&f))?;
     let done = write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await;
     changed(&s, &who, AuditAction::Update, layer, Some(id), &done).await;
     done?;
@@ -747,6 +749,7 @@ pub async fn patch(
         to_wgs84(&mut f, p.crs.as_deref())?;
     }
     in_scope(&access, &f)?;
+    crate::disputes::generic_write(layer, Some(&current), Some(&f))?;
     let done = write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await;
     changed(&s, &who, AuditAction::Update, layer, Some(id), &done).await;
     done?;
@@ -778,7 +781,8 @@ pub async fn delete(
     let access = Access::of(&who, &s)?;
     access.write(layer)?;
     let id = parse_id(&id)?;
-    let (_, guard) = precondition(&s, &access, layer, id, &headers).await?;
+    let (current, guard) = precondition(&s, &access, layer, id, &headers).await?;
+    crate::disputes::generic_write(layer, Some(&current), None)?;
     let done = write_guarded(&*s.store, vec![guard], vec![Op::Delete(layer, id)]).await;
     changed(&s, &who, AuditAction::Delete, layer, Some(id), &done).await;
     done?;

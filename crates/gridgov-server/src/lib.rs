@@ -15,7 +15,9 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod disputes;
 pub mod error;
+pub mod hotspots;
 pub mod items;
 pub mod limits;
 pub mod live;
@@ -87,6 +89,8 @@ pub struct Shared {
     pub tile_reads: Arc<audit::TileReads>,
     /// Rate and time limits (none but the time limit unless [`AppState::with_limits`]).
     pub limiter: Arc<limits::RateLimiter>,
+    /// The dispute workflow's deadlines and clock ([`AppState::with_disputes`]).
+    pub disputes: disputes::Settings,
 }
 
 impl AppState {
@@ -116,7 +120,16 @@ impl AppState {
             sessions: Arc::default(),
             tile_reads: Arc::default(),
             limiter: Arc::new(limits::RateLimiter::new(limits::Limits::unlimited())),
+            disputes: disputes::Settings::default(),
         }))
+    }
+
+    /// The state with these dispute deadlines and clock (tests set the clock).
+    #[must_use]
+    pub fn with_disputes(self, settings: disputes::Settings) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.disputes = settings;
+        Self(Arc::new(shared))
     }
 
     /// The state with these rate and time limits.
@@ -212,6 +225,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(h3_counts))
         .nest("/ogc", ogc::routes())
         .merge(tiles::routes())
+        .merge(hotspots::routes())
+        .merge(disputes::routes())
         .routes((
             schemas,
             paths,

@@ -147,6 +147,7 @@ pub fn time_field(layer: Layer) -> Option<&'static FieldDef> {
         Layer::SupervisedPersons => "start_date",
         Layer::PositionReports => "reported_at",
         Layer::Disputes => "opened_on",
+        Layer::DisputeSteps => "at",
         _ => return None,
     };
     layer

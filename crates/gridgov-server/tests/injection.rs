@@ -242,6 +242,20 @@ async fn corpus(store: Arc<dyn Store>, served: Arc<dyn Store>) {
         .id
         .unwrap()
         .0;
+    // A dispute under the household's id, so that `/api/v1/disputes/{id}` has a case.
+    let mut dispute = gridgov_model::Feature::new(
+        "520526101201".parse().unwrap(),
+        Some(geo::point!(x: 104.5, y: 26.5).into()),
+    )
+    .with("category", "other")
+    .with("channel", "people")
+    .with("level", "village")
+    .with("status", "open")
+    .with("opened_on", chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
+    dispute.id = Some(gridgov_model::FeatureId(household));
+    write(store.as_ref(), vec![gridgov_store::Op::Insert(Layer::Disputes, dispute)])
+        .await
+        .unwrap();
     let before = everything(store.as_ref()).await;
     let app = common::as_admin(served, &std::env::temp_dir()).await;
     let doc = send(&app, "GET", "/api/v1/openapi.json", None).await;

@@ -317,6 +317,7 @@ fn time_field(layer: Layer) -> Option<(&'static str, FieldType)> {
         Layer::SupervisedPersons => "start_date",
         Layer::PositionReports => "reported_at",
         Layer::Disputes => "opened_on",
+        Layer::DisputeSteps => "at",
         _ => {
             assert!(
                 !layer

@@ -39,6 +39,13 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/ogc/collections/{collection}/items/{fid}"),
     ("get", "/tiles/{name}"),
     ("get", "/tiles/{layer}/{z}/{x}/{y}"),
+    ("post", "/api/v1/disputes"),
+    ("get", "/api/v1/disputes/{id}"),
+    ("post", "/api/v1/disputes/{id}/steps"),
+    ("post", "/api/v1/disputes/escalations"),
+    ("get", "/api/v1/disputes/deadlines"),
+    ("get", "/api/v1/disputes/ledger"),
+    ("get", "/api/v1/disputes/statistics"),
 ];
 
 #[tokio::test]

@@ -357,6 +357,9 @@ pub trait Store: Accounts + Audit + Send + Sync {
     async fn count(&self, layer: Layer, query: &Query) -> Result<u64, StoreError>;
     /// Which of these ids exist in a layer.
     async fn existing_ids(&self, layer: Layer, ids: &[i64]) -> Result<HashSet<i64>, StoreError>;
+    /// Takes `n` fresh ids of a layer, never handed out again, so that one batch can insert a
+    /// feature together with features that reference it (a dispute and its first step).
+    async fn reserve_ids(&self, layer: Layer, n: u32) -> Result<Vec<FeatureId>, StoreError>;
     /// Applies a batch in one transaction without validation and returns the ids of the
     /// inserted and updated features, in batch order (deletes give their own id).
     async fn apply_unchecked(&self, ops: Vec<Op>) -> Result<Vec<FeatureId>, StoreError> {

@@ -471,6 +471,26 @@ async fn suite(store: &dyn Store) {
         matches!(e, WriteError::Store(StoreError::NotFound { .. })),
         "{e}"
     );
+    reserved_ids(store).await;
+}
+
+/// Reserved ids are never handed out again: a batch can insert a feature under one together
+/// with features that reference it, and later inserts without ids get larger ones.
+async fn reserved_ids(store: &dyn Store) {
+    let ids = store.reserve_ids(Layer::Households, 3).await.unwrap();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|w| w[1].0 == w[0].0 + 1), "{ids:?}");
+    let again = store.reserve_ids(Layer::Households, 1).await.unwrap();
+    assert!(again[0] > ids[2], "{again:?} after {ids:?}");
+    let Op::Insert(layer, mut f) = household("520526101201", 104.2, 26.2, 901) else {
+        unreachable!()
+    };
+    f.id = Some(ids[1]);
+    let placed = write(store, vec![Op::Insert(layer, f.clone())]).await.unwrap();
+    assert_eq!(placed, [ids[1]]);
+    f.id = None;
+    let fresh = write(store, vec![Op::Insert(layer, f)]).await.unwrap();
+    assert!(fresh[0] > again[0], "{fresh:?} after {again:?}");
 }
 
 /// Households beyond the bulk threshold, so that PostGIS takes its bulk path (keys and
@@ -789,6 +809,49 @@ async fn geopackage_conforms() {
     let other = GpkgStore::open(&dir.path().join("s.gpkg")).await.unwrap();
     let empty = GpkgStore::open(&dir.path().join("e.gpkg")).await.unwrap();
     streamed(Arc::new(other), Arc::new(empty)).await;
+}
+
+/// A GeoPackage made before a layer gained fields (and before `dispute_steps` existed) is
+/// brought up to the model on open, its rows kept; GDAL then lists the new table.
+#[tokio::test]
+async fn an_older_geopackage_is_upgraded_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.gpkg");
+    {
+        let store = GpkgStore::open(&path).await.unwrap();
+        write(&store, tree()).await.unwrap();
+    }
+    {
+        let url = format!("sqlite://{}", path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        for sql in [
+            "ALTER TABLE disputes DROP COLUMN plan",
+            "ALTER TABLE disputes DROP COLUMN grid_code",
+            "DROP TABLE dispute_steps",
+            "DELETE FROM gpkg_contents WHERE table_name = 'dispute_steps'",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let store = GpkgStore::open(&path).await.unwrap();
+    assert_eq!(store.count(Layer::Villages, &Query::default()).await.unwrap(), 2);
+    assert_eq!(store.count(Layer::DisputeSteps, &Query::default()).await.unwrap(), 0);
+    let out = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-so"])
+        .arg(&path)
+        .arg("disputes")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("plan: String") && text.contains("grid_code: String"), "{text}");
+    let out = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-q"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("dispute_steps"));
 }
 
 #[tokio::test]

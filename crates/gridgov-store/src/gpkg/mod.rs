@@ -104,6 +104,43 @@ fn create_table_sql(layer: Layer) -> String {
     format!("CREATE TABLE \"{}\" ({})", layer.name(), cols.join(", "))
 }
 
+/// Brings a layer table of a GeoPackage made by an earlier gridgov up to the layer's fields:
+/// optional fields added since are added as empty columns; a missing required field cannot be
+/// filled in and is refused, naming it.
+async fn add_missing_columns(
+    tx: &mut Transaction<'_, Sqlite>,
+    layer: Layer,
+) -> Result<(), StoreError> {
+    let present: HashSet<String> =
+        sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{}')", layer.name()))
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+    for f in layer.fields() {
+        if present.contains(f.name) {
+            continue;
+        }
+        if f.required {
+            return Err(StoreError::NotGridgov(format!(
+                "the GeoPackage's table '{}' lacks the required column '{}': it was not made \
+                 by gridgov, or by a version this one cannot upgrade",
+                layer.name(),
+                f.name
+            )));
+        }
+        sqlx::query(&format!(
+            "ALTER TABLE \"{}\" ADD COLUMN \"{}\" {}",
+            layer.name(),
+            f.name,
+            sql_type(f.ty)
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Encodes a geometry as GeoPackage binary with SRS 4326 and its envelope.
 pub fn encode_geometry(g: &Geometry<f64>) -> Result<Vec<u8>, StoreError> {
     let envelope = g
@@ -265,8 +302,24 @@ impl GpkgStore {
             .await?
             .into_iter()
             .collect();
-        Ok(Layer::ALL.iter().all(|l| existing.contains(l.name()))
-            && accounts::present(&self.pool).await?)
+        if !Layer::ALL.iter().all(|l| existing.contains(l.name())) {
+            return Ok(false);
+        }
+        // Every field a column (a file made before a layer gained a field is upgraded).
+        for layer in Layer::ALL {
+            let present: HashSet<String> = sqlx::query_scalar(&format!(
+                "SELECT name FROM pragma_table_info('{}')",
+                layer.name()
+            ))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect();
+            if layer.fields().iter().any(|f| !present.contains(f.name)) {
+                return Ok(false);
+            }
+        }
+        accounts::present(&self.pool).await
     }
 
     async fn init(&self) -> Result<(), StoreError> {
@@ -289,6 +342,7 @@ impl GpkgStore {
             .collect();
         for layer in Layer::ALL {
             if existing.contains(layer.name()) {
+                add_missing_columns(&mut tx, *layer).await?;
                 continue;
             }
             sqlx::query(&create_table_sql(*layer))
@@ -559,6 +613,30 @@ impl Store for GpkgStore {
             };
         }
         Ok(q.fetch_one(&self.pool).await? as u64)
+    }
+
+    async fn reserve_ids(&self, layer: Layer, n: u32) -> Result<Vec<FeatureId>, StoreError> {
+        // AUTOINCREMENT keeps the largest id ever used in `sqlite_sequence` and never hands
+        // out one at or below it: moving it on reserves the ids in between.
+        let mut writer = self.writer.acquire().await?;
+        let mut tx = writer.begin().await?;
+        let name = layer.name();
+        sqlx::query(&format!(
+            "INSERT INTO sqlite_sequence (name, seq) \
+             SELECT ?1, coalesce((SELECT max(fid) FROM \"{name}\"), 0) \
+             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?1)"
+        ))
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        let last: i64 =
+            sqlx::query_scalar("UPDATE sqlite_sequence SET seq = seq + ?2 WHERE name = ?1 RETURNING seq")
+                .bind(name)
+                .bind(i64::from(n))
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok((last - i64::from(n) + 1..=last).map(FeatureId).collect())
     }
 
     async fn existing_ids(&self, layer: Layer, ids: &[i64]) -> Result<HashSet<i64>, StoreError> {

@@ -803,6 +803,17 @@ impl Store for PgStore {
         Ok(n as u64)
     }
 
+    async fn reserve_ids(&self, layer: Layer, n: u32) -> Result<Vec<FeatureId>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+        )
+        .bind(layer.name())
+        .bind(i64::from(n))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(FeatureId).collect())
+    }
+
     async fn existing_ids(&self, layer: Layer, ids: &[i64]) -> Result<HashSet<i64>, StoreError> {
         let sql = format!(
             "SELECT id FROM \"{}\" WHERE {} AND id = ANY($1)",
