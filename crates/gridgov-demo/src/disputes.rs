@@ -201,7 +201,14 @@ fn backlog_leader(case: &mut DisputeCase, rng: &mut impl Rng) {
         leader: format!("{leader}{}", names::person(rng, false)),
         plan: "包案领导每周约谈当事人，相关部门联合会商，限期化解".to_owned(),
     };
-    let _ = workflow::apply(case, cmd, None, office(case.level), at, &Deadlines::default());
+    let _ = workflow::apply(
+        case,
+        cmd,
+        None,
+        office(case.level),
+        at,
+        &Deadlines::default(),
+    );
 }
 
 /// One case: where, what, when.
@@ -222,7 +229,10 @@ fn parties(category: DisputeCategory, rng: &mut impl Rng) -> Vec<String> {
     let a = names::person(rng, female);
     match category {
         DisputeCategory::WageArrears | DisputeCategory::MassFinance => {
-            vec![a, format!("{}等{}人", names::person(rng, false), rng.gen_range(5..30))]
+            vec![
+                a,
+                format!("{}等{}人", names::person(rng, false), rng.gen_range(5..30)),
+            ]
         }
         _ => {
             let female = rng.gen_bool(0.4);
@@ -261,14 +271,14 @@ fn dispute(world: &World, case: &Case, out: &mut Out, rng: &mut impl Rng) {
     play(&mut c, case.escalated, rng);
     backlog_leader(&mut c, rng);
     c.channel = channel(c.level, rng);
-    let mut f = Feature::new(
-        village.code,
-        c.location.map(Geometry::Point),
-    );
+    let mut f = Feature::new(village.code, c.location.map(Geometry::Point));
     c.write_to(&mut f);
     let id = out.push(Layer::Disputes, f);
     for s in &c.steps {
-        out.push(Layer::DisputeSteps, s.to_feature(FeatureId(id), village.code));
+        out.push(
+            Layer::DisputeSteps,
+            s.to_feature(FeatureId(id), village.code),
+        );
     }
 }
 

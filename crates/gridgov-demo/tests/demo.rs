@@ -675,3 +675,75 @@ fn planted_clusters_are_denser_than_the_background() {
         );
     }
 }
+
+/// The demo's cases were played through the workflow: each history starts with the report,
+/// ends where the case stands, and never skips a level; most cases settle in the village
+/// (小事不出村), some climb, a few are overdue or backlog cases, and most backlog cases have
+/// a leader and a plan.
+#[test]
+fn disputes_carry_histories_the_workflow_would_have_written() {
+    use gridgov_disputes::case::Case;
+    use gridgov_model::vocab::{DisputeAction, DisputeLevel, DisputeStatus};
+    let steps = features(Layer::DisputeSteps);
+    let mut by_case: HashMap<i64, Vec<&Feature>> = HashMap::new();
+    for s in steps {
+        by_case
+            .entry(
+                s.get("dispute_id")
+                    .and_then(gridgov_model::Value::as_i64)
+                    .unwrap(),
+            )
+            .or_default()
+            .push(s);
+    }
+    let as_of = NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
+    let (mut village, mut finished, mut climbed, mut backlog, mut led) = (0, 0, 0, 0, 0);
+    for f in features(Layer::Disputes) {
+        let c = Case::from_feature(f)
+            .unwrap()
+            .with_steps(by_case[&f.id.unwrap().0].iter().copied())
+            .unwrap();
+        let first = &c.steps[0];
+        assert_eq!(first.action, DisputeAction::Report);
+        assert_eq!(first.level, DisputeLevel::Village);
+        assert_eq!(first.at.date_naive(), c.opened_on);
+        let last = c.steps.last().unwrap();
+        assert_eq!(
+            (last.status, last.level),
+            (c.status, c.level),
+            "case {:?}",
+            c.id
+        );
+        assert!(c.steps.windows(2).all(|w| w[0].at <= w[1].at));
+        assert!(c.steps.iter().all(|s| s.at.date_naive() <= as_of));
+        for w in c.steps.windows(2) {
+            let (a, b) = (w[0].level as u8, w[1].level as u8);
+            assert!(b == a || b == a + 1, "case {:?} skips a level", c.id);
+        }
+        if c.status.is_finished() {
+            finished += 1;
+            if c.status == DisputeStatus::Settled && c.level == DisputeLevel::Village {
+                village += 1;
+            }
+            assert!(c.closed_on.is_some());
+        }
+        climbed += usize::from(c.level != DisputeLevel::Village);
+        if gridgov_disputes::ledger::is_backlog(&c, as_of) {
+            backlog += 1;
+            led += usize::from(c.leader.is_some() && c.plan.is_some());
+        }
+        assert!(c.grid.is_some(), "every demo dispute lies in a grid");
+        assert_eq!(c.parties.len(), 2);
+    }
+    let n = features(Layer::Disputes).len();
+    let share = f64::from(village) / f64::from(finished);
+    assert!((0.6..0.9).contains(&share), "小事不出村率 {share}");
+    assert!(
+        climbed * 20 > n && climbed * 3 < n,
+        "{climbed} of {n} escalated"
+    );
+    assert!(
+        backlog > 0 && led * 2 > backlog,
+        "{led} of {backlog} backlog cases led"
+    );
+}

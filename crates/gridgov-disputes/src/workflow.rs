@@ -268,12 +268,11 @@ pub fn apply(
                     reason: "say why mediation failed",
                 });
             }
-            match next(case.level) {
-                Some(up) => raise(case, up, now, deadlines),
-                None => {
-                    case.status = S::Closed;
-                    case.closed_on = Some(now.date_naive().max(case.opened_on));
-                }
+            if let Some(up) = next(case.level) {
+                raise(case, up, now, deadlines);
+            } else {
+                case.status = S::Closed;
+                case.closed_on = Some(now.date_naive().max(case.opened_on));
             }
         }
         Command::Escalate => {
@@ -364,6 +363,7 @@ mod tests {
 
     #[test]
     fn the_happy_path_settles_in_the_village() {
+        use DisputeAction as A;
         let mut c = reported();
         run(&mut c, Command::Accept, None, 2).unwrap();
         run(&mut c, Command::Mediate, Some("约双方到村委会"), 3).unwrap();
@@ -371,7 +371,6 @@ mod tests {
         assert_eq!(c.status, DisputeStatus::Settled);
         assert_eq!(c.closed_on, NaiveDate::from_ymd_opt(2026, 3, 5));
         let actions: Vec<_> = c.steps.iter().map(|s| s.action).collect();
-        use DisputeAction as A;
         assert_eq!(actions, [A::Report, A::Accept, A::Mediate, A::Resolve]);
         assert_eq!(c.steps[2].note.as_deref(), Some("约双方到村委会"));
         assert!(c.escalations().is_empty());

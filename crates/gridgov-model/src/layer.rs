@@ -8,9 +8,9 @@ use std::str::FromStr;
 
 use crate::code::DivisionLevel;
 use crate::vocab::{
-    CollectionPointKind, DisputeAction, DisputeCategory, DisputeChannel, DisputeLevel, DisputeStatus, LandUseKind,
-    PlanStatus, RoadClass, SupervisionCategory, TownshipKind, VehicleKind, VillageKind, WasteKind,
-    WaterKind,
+    CollectionPointKind, DisputeAction, DisputeCategory, DisputeChannel, DisputeLevel,
+    DisputeStatus, LandUseKind, PlanStatus, RoadClass, SupervisionCategory, TownshipKind,
+    VehicleKind, VillageKind, WasteKind, WaterKind,
 };
 
 /// The geometry a layer holds.

@@ -21,6 +21,7 @@ use gridgov_disputes::stats::{Grouping, Window};
 use gridgov_disputes::workflow::{self, Command, Report, WorkflowError};
 use gridgov_model::vocab::{DisputeAction, DisputeCategory, DisputeChannel};
 use gridgov_model::{DivisionCode, Feature, FeatureId, GridCode, Layer, ValidationError, Value};
+use gridgov_store::scope::{within, RowScope};
 use gridgov_store::{write, write_guarded, AuditAction, AuditResult, Guard, Op, Query, Store};
 use serde::Deserialize;
 use serde_json::json;
@@ -203,8 +204,15 @@ fn allowed(access: &Access, case: &Case) -> Vec<&'static str> {
         .into_iter()
         .filter(|c| {
             let mut probe = case.clone();
-            workflow::apply(&mut probe, c.clone(), Some("-"), "-", now, &Deadlines::default())
-                .is_ok()
+            workflow::apply(
+                &mut probe,
+                c.clone(),
+                Some("-"),
+                "-",
+                now,
+                &Deadlines::default(),
+            )
+            .is_ok()
         })
         .map(|c| c.action().token())
         .collect()
@@ -359,7 +367,15 @@ pub async fn report_dispute(
             .map(|st| Op::Insert(Layer::DisputeSteps, st.to_feature(id, case.village))),
     );
     let done = write(&*s.store, ops).await;
-    changed(&s, &who, AuditAction::Create, Layer::Disputes, Some(id), &done).await;
+    changed(
+        &s,
+        &who,
+        AuditAction::Create,
+        Layer::Disputes,
+        Some(id),
+        &done,
+    )
+    .await;
     done?;
     follow(&s, Layer::Disputes, vec![id]).await;
     let (feature, case) = load(&s, &access, id).await?;
@@ -476,7 +492,15 @@ pub async fn take_step(
             .map(|st| Op::Insert(Layer::DisputeSteps, st.to_feature(id, case.village))),
     );
     let done = write_guarded(&*s.store, vec![guard], ops).await;
-    changed(&s, &who, AuditAction::Update, Layer::Disputes, Some(id), &done).await;
+    changed(
+        &s,
+        &who,
+        AuditAction::Update,
+        Layer::Disputes,
+        Some(id),
+        &done,
+    )
+    .await;
     done?;
     follow(&s, Layer::Disputes, vec![id]).await;
     let feature = written(&s, Layer::Disputes, id).await?;
@@ -546,6 +570,27 @@ pub async fn sweep(s: &AppState, access: Option<&Access>) -> Result<Vec<FeatureI
     Ok(escalated)
 }
 
+/// Runs the deadline sweep over every case of the store now and then every `every` (first
+/// run at once), as the system, until the runtime stops. Several servers on one database may
+/// all run it: an escalation is a guarded write, and a server that finds the case already
+/// changed leaves it.
+pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match within(RowScope::All, sweep(&state, None)).await {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::info!(count = ids.len(), "escalated disputes past their deadline");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the deadline sweep failed; retrying later"),
+            }
+        }
+    })
+}
+
 /// `POST /api/v1/disputes/escalations`: runs the deadline sweep now over the user's scope
 /// (the server also runs it by itself, see `gridgov serve --escalation-minutes`); answers the
 /// escalated ids.
@@ -595,8 +640,12 @@ async fn cases_in(
         division,
         ..Query::default()
     };
-    let (_, disputes) = access.page(&*s.store, Layer::Disputes, q.clone(), false).await?;
-    let (_, steps) = access.page(&*s.store, Layer::DisputeSteps, q, false).await?;
+    let (_, disputes) = access
+        .page(&*s.store, Layer::Disputes, q.clone(), false)
+        .await?;
+    let (_, steps) = access
+        .page(&*s.store, Layer::DisputeSteps, q, false)
+        .await?;
     let mut by_case: HashMap<i64, Vec<Feature>> = HashMap::new();
     for st in steps {
         if let Some(id) = st.get("dispute_id").and_then(Value::as_i64) {
@@ -609,10 +658,9 @@ async fn cases_in(
     let mut out = Vec::with_capacity(disputes.len());
     for f in disputes {
         let f = access.mask(Layer::Disputes, f);
-        let steps = f
-            .id
-            .and_then(|id| by_case.remove(&id.0))
-            .unwrap_or_default();
+        let steps =
+            f.id.and_then(|id| by_case.remove(&id.0))
+                .unwrap_or_default();
         match Case::from_feature(&f).and_then(|c| c.with_steps(&steps)) {
             Ok(c) => out.push(c),
             Err(e) => tracing::warn!(error = %e, "a stored dispute is malformed; left out"),
@@ -811,8 +859,16 @@ pub async fn statistics(
         }
     };
     let window = Window {
-        from: p.from.as_deref().map(|t| parse_day("from", t, false)).transpose()?,
-        until: p.to.as_deref().map(|t| parse_day("to", t, true)).transpose()?,
+        from: p
+            .from
+            .as_deref()
+            .map(|t| parse_day("from", t, false))
+            .transpose()?,
+        until: p
+            .to
+            .as_deref()
+            .map(|t| parse_day("to", t, true))
+            .transpose()?,
     };
     let division = parse_division(p.division.as_deref())?;
     let cases = match access.narrow(division) {

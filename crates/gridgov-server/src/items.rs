@@ -583,7 +583,11 @@ pub(crate) async fn changed<T>(
 }
 
 /// Reads back a written feature for the answer.
-pub(crate) async fn written(s: &AppState, layer: Layer, id: FeatureId) -> Result<Feature, ApiError> {
+pub(crate) async fn written(
+    s: &AppState,
+    layer: Layer,
+    id: FeatureId,
+) -> Result<Feature, ApiError> {
     s.store
         .get(layer, id)
         .await?

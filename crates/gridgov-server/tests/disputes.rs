@@ -32,7 +32,9 @@ fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
 }
 
 fn multi(x0: f64, y0: f64, x1: f64, y1: f64) -> Option<Geometry<f64>> {
-    Some(Geometry::MultiPolygon(MultiPolygon(vec![rect(x0, y0, x1, y1)])))
+    Some(Geometry::MultiPolygon(MultiPolygon(vec![rect(
+        x0, y0, x1, y1,
+    )])))
 }
 
 /// A county of two townships, each with one village; village A has an effective grid plan of
@@ -125,7 +127,12 @@ async fn users(serve: Arc<dyn Store>, accounts: &dyn Store, clock: &TestClock) -
     );
     let user = |name: &'static str, role: Role, scope: &'static str| {
         let app = app.clone();
-        async move { as_user(app.clone(), &sign_in(&app, accounts, name, role, scope).await) }
+        async move {
+            as_user(
+                app.clone(),
+                &sign_in(&app, accounts, name, role, scope).await,
+            )
+        }
     };
     Users {
         worker: user("gw", Role::GridWorker, "520526101201-G01").await,
@@ -211,7 +218,10 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     let p = &case["properties"];
     assert_eq!(p["division_code"], VILLAGE_A);
     assert_eq!(p["grid_code"], "520526101201-G01");
-    assert_eq!((p["status"].as_str(), p["level"].as_str()), (Some("open"), Some("village")));
+    assert_eq!(
+        (p["status"].as_str(), p["level"].as_str()),
+        (Some("open"), Some("village"))
+    );
     assert_eq!(p["opened_on"], "2026-03-02");
     assert_eq!(p["deadline"], "2026-03-17");
     assert_eq!(p["parties"], "张三；李四");
@@ -220,7 +230,10 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     // The grid worker reports but does not handle; the village officer is offered accept.
     assert_eq!(case["allowed_actions"], json!([]));
     let (_, _, seen) = read(&u.village, id).await;
-    assert_eq!(seen["allowed_actions"], json!(["accept", "escalate", "assign_leader"]));
+    assert_eq!(
+        seen["allowed_actions"],
+        json!(["accept", "escalate", "assign_leader"])
+    );
 
     // Stale and missing tags.
     let uri = format!("/api/v1/disputes/{id}/steps");
@@ -238,7 +251,10 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     let (s, _, problem) = step(&u.village, id, json!({"action": "resolve"})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{problem}");
     let detail = problem["detail"].as_str().unwrap();
-    assert!(detail.contains("open") && detail.contains("待受理"), "{detail}");
+    assert!(
+        detail.contains("open") && detail.contains("待受理"),
+        "{detail}"
+    );
     let (_, after_h, after) = read(&u.village, id).await;
     assert_eq!(etag(&before_h), etag(&after_h));
     assert_eq!(before["history"], after["history"]);
@@ -255,12 +271,29 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     // Accept, mediate, fail (with its reason): the township holds it, open, 30 days from
     // the day it took it.
     clock.advance_days(1);
-    assert_eq!(step(&u.village, id, json!({"action": "accept"})).await.0, StatusCode::OK);
-    assert_eq!(step(&u.village, id, json!({"action": "mediate", "note": "约双方到村委会"})).await.0, StatusCode::OK);
+    assert_eq!(
+        step(&u.village, id, json!({"action": "accept"})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        step(
+            &u.village,
+            id,
+            json!({"action": "mediate", "note": "约双方到村委会"})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
     let (s, _, p) = step(&u.village, id, json!({"action": "fail"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     clock.advance_days(2);
-    let (s, _, case) = step(&u.village, id, json!({"action": "fail", "note": "双方分歧大"})).await;
+    let (s, _, case) = step(
+        &u.village,
+        id,
+        json!({"action": "fail", "note": "双方分歧大"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{case}");
     assert_eq!(case["properties"]["level"], "township");
     assert_eq!(case["properties"]["status"], "open");
@@ -270,24 +303,47 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     let (s, _, p) = step(&u.village, id, json!({"action": "accept"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("township"), "{p}");
-    assert_eq!(step(&u.township, id, json!({"action": "accept"})).await.0, StatusCode::OK);
+    assert_eq!(
+        step(&u.township, id, json!({"action": "accept"})).await.0,
+        StatusCode::OK
+    );
 
     // The township's deadline passes: the sweep (as the county admin) takes it to the county.
     clock.advance_days(31);
-    let (s, _, none) = request(&u.township, post("/api/v1/disputes/escalations", None, &json!({}))).await;
+    let (s, _, none) = request(
+        &u.township,
+        post("/api/v1/disputes/escalations", None, &json!({})),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{none}");
-    assert_eq!(none["escalated"], json!([id]), "the township may sweep its own scope");
+    assert_eq!(
+        none["escalated"],
+        json!([id]),
+        "the township may sweep its own scope"
+    );
     let (_, _, case) = read(&u.admin, id).await;
     assert_eq!(case["properties"]["level"], "county");
     assert_eq!(case["overdue"], false);
     let last = case["history"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["action"].as_str(), last["actor"].as_str()), (Some("escalate_overdue"), Some("system")));
+    assert_eq!(
+        (last["action"].as_str(), last["actor"].as_str()),
+        (Some("escalate_overdue"), Some("system"))
+    );
     // Sweeping again finds nothing more.
-    let (_, _, again) = request(&u.admin, post("/api/v1/disputes/escalations", None, &json!({}))).await;
+    let (_, _, again) = request(
+        &u.admin,
+        post("/api/v1/disputes/escalations", None, &json!({})),
+    )
+    .await;
     assert_eq!(again["escalated"], json!([]));
 
     // Backlog: a leader and a plan; then the county settles it.
-    let (s, _, p) = step(&u.admin, id, json!({"action": "assign_leader", "leader": "王书记"})).await;
+    let (s, _, p) = step(
+        &u.admin,
+        id,
+        json!({"action": "assign_leader", "leader": "王书记"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     let (s, _, case) = step(
         &u.admin,
@@ -330,13 +386,20 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     let (s, _, seen) = read(&u.screen, id).await;
     assert_eq!(s, StatusCode::OK);
     assert_ne!(seen["properties"]["parties"], "张三；李四");
-    assert!(seen["history"].as_array().unwrap().iter().all(|s| s["note"].is_null() || s["note"] != "双方分歧大"));
+    assert!(seen["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["note"].is_null() || s["note"] != "双方分歧大"));
     // Another village's officer does not see it at all, nor reports into village A.
     assert_eq!(read(&u.village_b, id).await.0, StatusCode::NOT_FOUND);
     let (s, _, p) = report(&u.village_b, 104.1, 26.5).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     // The screen does not report; a point outside the county is named.
-    assert_eq!(report(&u.screen, 104.6, 26.5).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        report(&u.screen, 104.6, 26.5).await.0,
+        StatusCode::FORBIDDEN
+    );
     let (s, _, p) = report(&u.worker, 110.0, 26.5).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["errors"][0]["field"], "lon/lat");
@@ -345,14 +408,17 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
 #[tokio::test]
 async fn the_workflow_on_geopackage() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(GpkgStore::open(&dir.path().join("d.gpkg")).await.unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(GpkgStore::open(&dir.path().join("d.gpkg")).await.unwrap());
     write(store.as_ref(), county()).await.unwrap();
     workflow_on(store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn the_workflow_on_postgis_under_row_security() {
-    let db = gridgov_store::testing::TempDatabase::create("disputes").await.unwrap();
+    let db = gridgov_store::testing::TempDatabase::create("disputes")
+        .await
+        .unwrap();
     let (owner, server) = postgis_stores(&db).await;
     write(owner.as_ref(), county()).await.unwrap();
     workflow_on(server, owner).await;
@@ -362,7 +428,8 @@ async fn the_workflow_on_postgis_under_row_security() {
 #[tokio::test]
 async fn the_items_api_does_not_bypass_the_workflow() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(GpkgStore::open(&dir.path().join("d.gpkg")).await.unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(GpkgStore::open(&dir.path().join("d.gpkg")).await.unwrap());
     write(store.as_ref(), county()).await.unwrap();
     let clock = TestClock::at(start());
     let u = users(store.clone(), store.as_ref(), &clock).await;
@@ -382,9 +449,17 @@ async fn the_items_api_does_not_bypass_the_workflow() {
     )
     .await;
     assert_eq!(r.0, StatusCode::CONFLICT, "{}", r.2);
-    assert!(r.2["detail"].as_str().unwrap().contains("/api/v1/disputes"), "{}", r.2);
+    assert!(
+        r.2["detail"].as_str().unwrap().contains("/api/v1/disputes"),
+        "{}",
+        r.2
+    );
     let url = format!("{items}/{id}");
-    let tag = etag(&request(&u.admin, Request::get(&url).body(Body::empty()).unwrap()).await.1);
+    let tag = etag(
+        &request(&u.admin, Request::get(&url).body(Body::empty()).unwrap())
+            .await
+            .1,
+    );
     let patch = |body: Value, tag: &str| {
         Request::patch(&url)
             .header("content-type", "application/merge-patch+json")
@@ -392,17 +467,39 @@ async fn the_items_api_does_not_bypass_the_workflow() {
             .body(Body::from(body.to_string()))
             .unwrap()
     };
-    let r = request(&u.admin, patch(json!({"properties": {"status": "settled", "closed_on": "2026-03-05"}}), &tag)).await;
+    let r = request(
+        &u.admin,
+        patch(
+            json!({"properties": {"status": "settled", "closed_on": "2026-03-05"}}),
+            &tag,
+        ),
+    )
+    .await;
     assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.2);
-    let fields: Vec<&str> = r.2["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = r.2["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["status", "closed_on"]);
     // A correction of the description is an edit.
-    let r = request(&u.admin, patch(json!({"properties": {"description": "宅基地边界纠纷"}}), &tag)).await;
+    let r = request(
+        &u.admin,
+        patch(
+            json!({"properties": {"description": "宅基地边界纠纷"}}),
+            &tag,
+        ),
+    )
+    .await;
     assert_eq!(r.0, StatusCode::OK, "{}", r.2);
     let tag = etag(&r.1);
     let r = request(
         &u.admin,
-        Request::delete(&url).header("if-match", tag).body(Body::empty()).unwrap(),
+        Request::delete(&url)
+            .header("if-match", tag)
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(r.0, StatusCode::CONFLICT, "{}", r.2);
@@ -427,7 +524,8 @@ async fn the_items_api_does_not_bypass_the_workflow() {
 #[tokio::test]
 async fn deadlines_are_what_the_county_configured() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(GpkgStore::open(&dir.path().join("d.gpkg")).await.unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(GpkgStore::open(&dir.path().join("d.gpkg")).await.unwrap());
     write(store.as_ref(), county()).await.unwrap();
     let clock = TestClock::at(start());
     let web = tempfile::tempdir().unwrap();
@@ -446,7 +544,14 @@ async fn deadlines_are_what_the_county_configured() {
     );
     let worker = as_user(
         app.clone(),
-        &sign_in(&app, store.as_ref(), "gw", Role::GridWorker, "520526101201-G01").await,
+        &sign_in(
+            &app,
+            store.as_ref(),
+            "gw",
+            Role::GridWorker,
+            "520526101201-G01",
+        )
+        .await,
     );
     let (_, _, case) = report(&worker, 104.1, 26.5).await;
     assert_eq!(case["properties"]["deadline"], "2026-03-12");
@@ -456,7 +561,9 @@ async fn deadlines_are_what_the_county_configured() {
     assert_eq!(case["properties"]["deadline"], "2026-03-09");
     let (_, _, d) = request(
         &worker,
-        Request::get("/api/v1/disputes/deadlines").body(Body::empty()).unwrap(),
+        Request::get("/api/v1/disputes/deadlines")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(d["default"]["village"], 7);
@@ -483,7 +590,9 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
     let a = id(&report(&u.worker, 104.1, 26.5).await.2);
     let b_body = json!({"lon": 104.1015, "lat": 26.5, "crs": "wgs84", "category": "other",
         "parties": "王五、赵六"});
-    let b = id(&request(&u.worker, post("/api/v1/disputes", None, &b_body)).await.2);
+    let b = id(&request(&u.worker, post("/api/v1/disputes", None, &b_body))
+        .await
+        .2);
     let c_body = json!({"lon": 104.4, "lat": 26.5, "crs": "wgs84", "category": "other",
         "parties": ["李四"]});
     let (s, _, c_case) = request(&u.admin, post("/api/v1/disputes", None, &c_body)).await;
@@ -503,12 +612,22 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
         assert_eq!(s, StatusCode::OK, "{action}: {p}");
     }
     for action in ["accept", "mediate"] {
-        assert_eq!(step(&u.township, b, json!({"action": action})).await.0, StatusCode::OK);
+        assert_eq!(
+            step(&u.township, b, json!({"action": action})).await.0,
+            StatusCode::OK
+        );
     }
     clock.advance_days(4);
-    assert_eq!(step(&u.township, b, json!({"action": "resolve"})).await.0, StatusCode::OK);
+    assert_eq!(
+        step(&u.township, b, json!({"action": "resolve"})).await.0,
+        StatusCode::OK
+    );
     clock.advance_days(8); // 18 March
-    let (_, _, swept) = request(&u.admin, post("/api/v1/disputes/escalations", None, &json!({}))).await;
+    let (_, _, swept) = request(
+        &u.admin,
+        post("/api/v1/disputes/escalations", None, &json!({})),
+    )
+    .await;
     assert_eq!(swept["escalated"], json!([c]));
 
     // Statistics per village and in total.
@@ -529,22 +648,40 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
     assert_eq!(t["township_share"], 0.5);
     assert_eq!(t["reached_county"], 0);
     assert_eq!(t["median_days_to_close"], 5.0);
-    assert_eq!(t["overdue"], 0, "C is open at the township within its new deadline");
+    assert_eq!(
+        t["overdue"], 0,
+        "C is open at the township within its new deadline"
+    );
     assert_eq!(t["repeats"], 2);
-    assert_eq!(t["by_level"], json!({"village": 1, "township": 2, "county": 0}));
+    assert_eq!(
+        t["by_level"],
+        json!({"village": 1, "township": 2, "county": 0})
+    );
     assert_eq!(st["groups"].as_array().unwrap().len(), 1);
     assert_eq!(st["groups"][0]["key"], VILLAGE_A);
     let (_, _, by_grid) = request(
         &u.admin,
-        Request::get("/api/v1/disputes/statistics?by=grid").body(Body::empty()).unwrap(),
+        Request::get("/api/v1/disputes/statistics?by=grid")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
-    let keys: Vec<&Value> = by_grid["groups"].as_array().unwrap().iter().map(|g| &g["key"]).collect();
-    assert_eq!(keys, [&json!("520526101201-G01"), &json!("520526101201-G02")]);
+    let keys: Vec<&Value> = by_grid["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| &g["key"])
+        .collect();
+    assert_eq!(
+        keys,
+        [&json!("520526101201-G01"), &json!("520526101201-G02")]
+    );
     // Nothing opened in April.
     let (_, _, none) = request(
         &u.admin,
-        Request::get("/api/v1/disputes/statistics?from=2026-04-01").body(Body::empty()).unwrap(),
+        Request::get("/api/v1/disputes/statistics?from=2026-04-01")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(none["total"]["cases"], 0);
@@ -552,13 +689,21 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
     // The ledger of the township for March, drawn up on 18 March.
     let (s, _, l) = request(
         &u.township,
-        Request::get("/api/v1/disputes/ledger?month=2026-03").body(Body::empty()).unwrap(),
+        Request::get("/api/v1/disputes/ledger?month=2026-03")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{l}");
     let sum = &l["summary"];
-    assert_eq!((sum["rows"].as_u64(), sum["open"].as_u64()), (Some(3), Some(1)));
-    assert_eq!((sum["closed"].as_u64(), sum["settled"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (sum["rows"].as_u64(), sum["open"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(
+        (sum["closed"].as_u64(), sum["settled"].as_u64()),
+        (Some(2), Some(2))
+    );
     assert_eq!(sum["escalated"], 2, "B by failure, C by its deadline");
     assert_eq!(l["division"], "520526101000");
     assert_eq!(l["division_name"], "石门镇");
@@ -580,16 +725,26 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
     ] {
         let r = request(
             &u.township,
-            Request::get(format!("/api/v1/disputes/ledger?{q}")).body(Body::empty()).unwrap(),
+            Request::get(format!("/api/v1/disputes/ledger?{q}"))
+                .body(Body::empty())
+                .unwrap(),
         )
         .await;
         assert_eq!(r.0, status, "{q}: {}", r.2);
     }
     // CSV and XLSX downloads.
-    let csv = common::text(&u.township, "/api/v1/disputes/ledger?month=2026-03&format=csv").await;
+    let csv = common::text(
+        &u.township,
+        "/api/v1/disputes/ledger?month=2026-03&format=csv",
+    )
+    .await;
     assert_eq!(csv.0, StatusCode::OK);
     assert!(csv.1.starts_with('\u{feff}'), "a BOM for Excel");
-    assert!(csv.1.contains("序号") && csv.1.contains("石门村"), "{}", csv.1);
+    assert!(
+        csv.1.contains("序号") && csv.1.contains("石门村"),
+        "{}",
+        csv.1
+    );
     let r = request(
         &u.township,
         Request::get("/api/v1/disputes/ledger?month=2026-03&format=xlsx")
@@ -602,4 +757,63 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
         .to_str()
         .unwrap()
         .ends_with(".xlsx\""));
+}
+
+/// `gridgov serve` sweeps by itself: a case whose village deadline passed is at the township
+/// without anyone asking.
+#[tokio::test]
+async fn the_server_sweeps_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(GpkgStore::open(&dir.path().join("d.gpkg")).await.unwrap());
+    write(store.as_ref(), county()).await.unwrap();
+    let clock = TestClock::at(start());
+    let web = tempfile::tempdir().unwrap();
+    let index = LiveIndex::start(store.clone()).await.unwrap();
+    let state = AppState::new(store.clone(), "test", web.path().to_path_buf(), index, 0)
+        .with_disputes(clock.settings());
+    let app = router(state.clone());
+    let admin = as_user(
+        app.clone(),
+        &sign_in(
+            &app,
+            store.as_ref(),
+            "admin",
+            Role::CountyAdmin,
+            "520526000000",
+        )
+        .await,
+    );
+    let id = report(&admin, 104.1, 26.5).await.2["id"].as_i64().unwrap();
+    let sweeper =
+        gridgov_server::disputes::spawn_sweeper(state, std::time::Duration::from_millis(20));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(read(&admin, id).await.2["properties"]["level"], "village");
+    clock.advance_days(16);
+    let mut level = Value::Null;
+    for _ in 0..250 {
+        level = read(&admin, id).await.2["properties"]["level"].clone();
+        if level == "township" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    sweeper.abort();
+    assert_eq!(level, "township");
+    // Recorded once, by the system, in the audit log too.
+    let (_, _, case) = read(&admin, id).await;
+    let overdue: Vec<&Value> = case["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["action"] == "escalate_overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1);
+    let records = store.audit_records(0, 1000).await.unwrap();
+    let sweeps: Vec<_> = records
+        .iter()
+        .filter(|r| r.event.object == "disputes/escalate_overdue")
+        .collect();
+    assert_eq!(sweeps.len(), 1, "{records:?}");
+    assert_eq!(sweeps[0].event.actor, "system");
 }

@@ -251,11 +251,17 @@ async fn corpus(store: Arc<dyn Store>, served: Arc<dyn Store>) {
     .with("channel", "people")
     .with("level", "village")
     .with("status", "open")
-    .with("opened_on", chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
+    .with(
+        "opened_on",
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+    );
     dispute.id = Some(gridgov_model::FeatureId(household));
-    write(store.as_ref(), vec![gridgov_store::Op::Insert(Layer::Disputes, dispute)])
-        .await
-        .unwrap();
+    write(
+        store.as_ref(),
+        vec![gridgov_store::Op::Insert(Layer::Disputes, dispute)],
+    )
+    .await
+    .unwrap();
     let before = everything(store.as_ref()).await;
     let app = common::as_admin(served, &std::env::temp_dir()).await;
     let doc = send(&app, "GET", "/api/v1/openapi.json", None).await;

@@ -486,7 +486,9 @@ async fn reserved_ids(store: &dyn Store) {
         unreachable!()
     };
     f.id = Some(ids[1]);
-    let placed = write(store, vec![Op::Insert(layer, f.clone())]).await.unwrap();
+    let placed = write(store, vec![Op::Insert(layer, f.clone())])
+        .await
+        .unwrap();
     assert_eq!(placed, [ids[1]]);
     f.id = None;
     let fresh = write(store, vec![Op::Insert(layer, f)]).await.unwrap();
@@ -835,8 +837,20 @@ async fn an_older_geopackage_is_upgraded_on_open() {
         pool.close().await;
     }
     let store = GpkgStore::open(&path).await.unwrap();
-    assert_eq!(store.count(Layer::Villages, &Query::default()).await.unwrap(), 2);
-    assert_eq!(store.count(Layer::DisputeSteps, &Query::default()).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .count(Layer::Villages, &Query::default())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .count(Layer::DisputeSteps, &Query::default())
+            .await
+            .unwrap(),
+        0
+    );
     let out = std::process::Command::new("ogrinfo")
         .args(["-ro", "-so"])
         .arg(&path)
@@ -844,8 +858,15 @@ async fn an_older_geopackage_is_upgraded_on_open() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("plan: String") && text.contains("grid_code: String"), "{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("plan: String") && text.contains("grid_code: String"),
+        "{text}"
+    );
     let out = std::process::Command::new("ogrinfo")
         .args(["-ro", "-q"])
         .arg(&path)

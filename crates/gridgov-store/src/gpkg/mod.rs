@@ -111,12 +111,14 @@ async fn add_missing_columns(
     tx: &mut Transaction<'_, Sqlite>,
     layer: Layer,
 ) -> Result<(), StoreError> {
-    let present: HashSet<String> =
-        sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{}')", layer.name()))
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .collect();
+    let present: HashSet<String> = sqlx::query_scalar(&format!(
+        "SELECT name FROM pragma_table_info('{}')",
+        layer.name()
+    ))
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .collect();
     for f in layer.fields() {
         if present.contains(f.name) {
             continue;
@@ -629,12 +631,13 @@ impl Store for GpkgStore {
         .bind(name)
         .execute(&mut *tx)
         .await?;
-        let last: i64 =
-            sqlx::query_scalar("UPDATE sqlite_sequence SET seq = seq + ?2 WHERE name = ?1 RETURNING seq")
-                .bind(name)
-                .bind(i64::from(n))
-                .fetch_one(&mut *tx)
-                .await?;
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE sqlite_sequence SET seq = seq + ?2 WHERE name = ?1 RETURNING seq",
+        )
+        .bind(name)
+        .bind(i64::from(n))
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok((last - i64::from(n) + 1..=last).map(FeatureId).collect())
     }
