@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -167,17 +166,7 @@ async fn lookup_file(store: &str, crs: Crs, file: &Path, out: &Path) -> Result<(
     }
     .with_context(|| format!("{} was not written", out.display()))
     .with_context(|| format!("reading {}", file.display()))?;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a file in {}", dir.display()))?;
-    tmp.write_all(&answer)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("writing {}", out.display()))?;
-    tmp.persist(out)
-        .with_context(|| format!("writing {}", out.display()))?;
+    crate::write_replacing(out, &answer)?;
     eprintln!("gridgov: looked up {n} points; wrote {}", out.display());
     Ok(())
 }

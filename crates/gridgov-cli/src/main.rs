@@ -2,6 +2,7 @@
 
 mod audit;
 mod data;
+mod hotspots;
 mod lookup;
 mod progress;
 mod users;
@@ -58,6 +59,14 @@ enum Command {
         /// Seconds a request may take before it is answered 408.
         #[arg(long, default_value_t = 30)]
         request_timeout_secs: u64,
+        /// A JSON file of the days each level has to settle a dispute, per category where
+        /// they differ (see README); without it 15, 30 and 60 days.
+        #[arg(long)]
+        dispute_deadlines: Option<PathBuf>,
+        /// Minutes between runs of the deadline sweep that escalates overdue disputes to the
+        /// next level; 0 turns it off.
+        #[arg(long, default_value_t = 10)]
+        escalation_minutes: u64,
     },
     /// Generate the synthetic demo county into a new GeoPackage.
     Demo {
@@ -76,6 +85,8 @@ enum Command {
     Export(data::ExportArgs),
     /// Which township, village, group and grid hold a point; the nearest stations.
     Lookup(lookup::LookupArgs),
+    /// A dispute hotspot map (Gi*, local Moran's I or emerging hot spots) as GeoJSON.
+    Hotspots(hotspots::HotspotArgs),
     /// Create or upgrade the PostGIS schema.
     Migrate {
         /// The postgres:// URL.
@@ -118,6 +129,24 @@ async fn open_existing(store: Option<String>) -> Result<Box<dyn Store>> {
         bail!("{url} does not exist: give --store (a GeoPackage or postgres:// URL)");
     }
     Ok(open_store(&url, false).await?.0)
+}
+
+/// Writes `bytes` to a temporary file beside `out` and renames it into place, so a refused or
+/// failed write leaves no half-written `out` behind.
+fn write_replacing(out: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", out.display()))?;
+    tmp.persist(out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(())
 }
 
 async fn demo(out: &std::path::Path, seed: u64) -> Result<()> {
@@ -165,13 +194,29 @@ async fn demo(out: &std::path::Path, seed: u64) -> Result<()> {
     Ok(())
 }
 
+/// The dispute workflow's options of `serve`.
+struct DisputeOptions {
+    deadlines: Option<PathBuf>,
+    escalation_minutes: u64,
+}
+
 async fn serve(
     store: Option<String>,
     addr: SocketAddr,
     web_dir: PathBuf,
     tile_cache_mb: usize,
     limits: Limits,
+    disputes: DisputeOptions,
 ) -> Result<()> {
+    let deadlines = match &disputes.deadlines {
+        None => gridgov_disputes::deadline::Deadlines::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            gridgov_disputes::deadline::Deadlines::from_json(&text)
+                .with_context(|| format!("reading {}", path.display()))?
+        }
+    };
     let url = if let Some(u) = store {
         u
     } else {
@@ -244,7 +289,17 @@ async fn serve(
         index,
         tile_cache_mb.saturating_mul(1 << 20),
     )
-    .with_limits(limits);
+    .with_limits(limits)
+    .with_disputes(gridgov_server::disputes::Settings {
+        deadlines: Arc::new(deadlines),
+        ..gridgov_server::disputes::Settings::default()
+    });
+    if disputes.escalation_minutes > 0 {
+        gridgov_server::disputes::spawn_sweeper(
+            state.clone(),
+            std::time::Duration::from_secs(disputes.escalation_minutes.saturating_mul(60)),
+        );
+    }
     gridgov_server::serve(listener, state).await?;
     Ok(())
 }
@@ -285,6 +340,8 @@ async fn run(cli: Cli) -> Result<()> {
             tile_cache_mb,
             rate_limit,
             request_timeout_secs,
+            dispute_deadlines,
+            escalation_minutes,
         } => {
             let mut limits = if rate_limit == 0 {
                 Limits::unlimited()
@@ -297,13 +354,18 @@ async fn run(cli: Cli) -> Result<()> {
                 l
             };
             limits.request_timeout = std::time::Duration::from_secs(request_timeout_secs.max(1));
-            serve(store, addr, web_dir, tile_cache_mb, limits).await
+            let disputes = DisputeOptions {
+                deadlines: dispute_deadlines,
+                escalation_minutes,
+            };
+            serve(store, addr, web_dir, tile_cache_mb, limits, disputes).await
         }
         Command::Demo { out, seed } => demo(&out, seed).await,
         Command::Import(args) => data::import(args).await,
         Command::ImportOsm(args) => data::import_osm(args).await,
         Command::Export(args) => data::export(args).await,
         Command::Lookup(args) => lookup::lookup(args).await,
+        Command::Hotspots(args) => hotspots::hotspots(args).await,
         Command::Migrate { store } => {
             let StoreUrl::Postgres(u) = store.parse()? else {
                 bail!("migrate takes a postgres:// URL; a GeoPackage is set up when it is opened");

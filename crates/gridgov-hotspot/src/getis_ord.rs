@@ -22,7 +22,11 @@
 //!
 //! Permutation pseudo p-values use conditional randomisation ([`crate::permutation`]) with
 //! the random statistic `sum_k w_ik y_rk / (sum(y) - y_i)` for Gi and
-//! `(w_ii y_i + sum_k w_ik y_rk) / sum(y)` for Gi*.
+//! `(w_ii y_i + sum_k w_ik y_rk) / sum(y)` for Gi*. Both move with the random lag
+//! `sum_k w_ik y_rk` alone, so the random lags are compared with the observed lag of the
+//! neighbours (ties, frequent with counts, count as at least as extreme; see
+//! [`crate::permutation`] for how this differs from esda and how the H3 k-ring case is
+//! computed without reading the table per cell).
 //!
 //! # General G ([`general_g`])
 //!
@@ -36,7 +40,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{check_values, StatsError};
 use crate::normal;
-use crate::permutation::{directed_p, pseudo_p_values};
+use crate::permutation::{directed_p, lag_p_values, Direction};
 use crate::weights::{SpatialWeights, Transform};
 
 /// Options of [`local_g`].
@@ -91,14 +95,15 @@ impl LocalG {
 /// The weights `local_g` works with: no diagonal for Gi; for Gi* the given self-weights,
 /// or esda's default (the row's largest weight); then the transform.
 pub fn local_g_weights(w: &SpatialWeights, transform: Transform, star: bool) -> SpatialWeights {
-    let base = if !star {
-        w.with_self_weight(0.0)
-    } else if w.has_self_weights() {
-        w.clone()
-    } else {
-        w.with_star()
-    };
-    base.transformed(transform)
+    // One copy, changed in place (the weights of a large study area are megabytes).
+    let mut out = w.clone();
+    if !star {
+        out.set_self_weights(0.0);
+    } else if !w.has_self_weights() {
+        out.star();
+    }
+    out.transform(transform);
+    out
 }
 
 /// Local Getis-Ord Gi or Gi* of `y` (see the module documentation for the formulas).
@@ -173,15 +178,21 @@ pub(crate) fn local_g_prepared(
         out.p_norm.push(p);
     }
     if permutations > 0 {
-        let p = if star {
-            pseudo_p_values(w, y, &out.g, permutations, seed, |i, lag| {
-                (lag + w.self_weight(i) * y[i]) / sum_y
-            })
-        } else {
-            pseudo_p_values(w, y, &out.g, permutations, seed, |i, lag| {
-                lag / (sum_y - y[i])
-            })
-        };
+        // The statistic is (self term + lag) / scaling, monotone in the lag with the sign
+        // of the scaling; not defined where the observed one is not finite.
+        let g = &out.g;
+        let p = lag_p_values(w, y, permutations, seed, |i| {
+            let scaling = sum_y - y[i] * remove;
+            if !g[i].is_finite() {
+                None
+            } else if scaling > 0.0 {
+                Some(Direction::Increasing)
+            } else if scaling < 0.0 {
+                Some(Direction::Decreasing)
+            } else {
+                None
+            }
+        });
         out.p_sim = Some(p);
     }
     out

@@ -15,6 +15,7 @@
 //!
 //! | module | what |
 //! | --- | --- |
+//! | [`analysis`] | the one entry point: events + request → map per cell, totals per region |
 //! | [`bin`] | events → counts per H3 cell (resolution 6..=10), study area of zero cells |
 //! | [`aggregate`] | cell counts → region totals |
 //! | [`weights`] | sparse (CSR) spatial weights: H3 k-ring, GAL, queen/rook, distance band |
@@ -23,6 +24,7 @@
 //! | [`permutation`] | seeded conditional randomisation for pseudo p-values |
 //! | [`fdr`] | Benjamini–Hochberg |
 //! | [`classify`] | hot/cold confidence bins -3..=3 (ArcGIS `Gi_Bin`) |
+//! | [`count_tail`] | exact randomisation p-values of neighbourhood counts (Gi\* on counts) |
 //! | [`mod@mann_kendall`] | Mann-Kendall trend test |
 //! | [`emerging`] | emerging hot spot analysis |
 //! | [`normal`] | the standard normal distribution |
@@ -45,8 +47,10 @@
 //! ```
 
 pub mod aggregate;
+pub mod analysis;
 pub mod bin;
 pub mod classify;
+pub mod count_tail;
 pub mod emerging;
 pub mod error;
 pub mod fdr;
@@ -59,6 +63,11 @@ pub mod weights;
 
 /// Region totals from cell counts.
 pub use aggregate::{aggregate_by_region, totals_on, RegionTotals};
+/// The hotspot analysis from events to a map.
+pub use analysis::{
+    analyse, summarise_regions, AnalysisError, CellStats, HotspotRequest, Hotspots, Inference,
+    Method, RegionSummary, Slicing,
+};
 /// Binning events into H3 cells.
 pub use bin::{bin_events, study_area, values_on, BinError, DisputeEvent, EventFilter};
 /// Hot/cold confidence bins.

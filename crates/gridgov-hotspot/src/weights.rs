@@ -511,30 +511,33 @@ impl SpatialWeights {
     #[must_use]
     pub fn transformed(&self, transform: Transform) -> Self {
         let mut out = self.clone();
+        out.transform(transform);
+        out
+    }
+
+    /// Rescales the weights in place by `transform` (see [`Self::transformed`]).
+    pub(crate) fn transform(&mut self, transform: Transform) {
         match transform {
             Transform::Binary => {
-                for w in &mut out.weights {
-                    *w = 1.0;
-                }
-                for w in &mut out.self_weights {
+                self.weights.fill(1.0);
+                for w in &mut self.self_weights {
                     if *w != 0.0 {
                         *w = 1.0;
                     }
                 }
             }
             Transform::Row => {
-                for i in 0..out.len() {
+                for i in 0..self.len() {
                     let s = self.row_sum(i);
                     if s > 0.0 {
-                        for w in &mut out.weights[out.offsets[i]..out.offsets[i + 1]] {
+                        for w in &mut self.weights[self.offsets[i]..self.offsets[i + 1]] {
                             *w /= s;
                         }
-                        out.self_weights[i] /= s;
+                        self.self_weights[i] /= s;
                     }
                 }
             }
         }
-        out
     }
 
     /// The same weights with every self-weight set to `weight` (zero removes them).
@@ -545,21 +548,31 @@ impl SpatialWeights {
         out
     }
 
+    /// Sets every self-weight to `weight` in place (see [`Self::with_self_weight`]).
+    pub(crate) fn set_self_weights(&mut self, weight: f64) {
+        self.self_weights.fill(weight);
+    }
+
     /// "Star" weights for Gi*: each observation weighs itself by the largest weight of its
     /// row (1 for binary weights), as esda does when Gi* is asked of weights without a
     /// diagonal. Islands weigh themselves 1.
     #[must_use]
     pub fn with_star(&self) -> Self {
         let mut out = self.clone();
-        for i in 0..out.len() {
+        out.star();
+        out
+    }
+
+    /// Makes the weights star in place (see [`Self::with_star`]).
+    pub(crate) fn star(&mut self) {
+        for i in 0..self.len() {
             let max = self
                 .neighbour_weights(i)
                 .iter()
                 .copied()
                 .fold(0.0_f64, f64::max);
-            out.self_weights[i] = if max > 0.0 { max } else { 1.0 };
+            self.self_weights[i] = if max > 0.0 { max } else { 1.0 };
         }
-        out
     }
 
     /// The spatial lag `W y`: for each `i`, `w_ii y_i + sum_j w_ij y_j`.

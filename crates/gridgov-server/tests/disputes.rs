@@ -31,10 +31,8 @@ fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
     polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)]
 }
 
-fn multi(x0: f64, y0: f64, x1: f64, y1: f64) -> Option<Geometry<f64>> {
-    Some(Geometry::MultiPolygon(MultiPolygon(vec![rect(
-        x0, y0, x1, y1,
-    )])))
+fn multi(x0: f64, y0: f64, x1: f64, y1: f64) -> Geometry<f64> {
+    Geometry::MultiPolygon(MultiPolygon(vec![rect(x0, y0, x1, y1)]))
 }
 
 /// A county of two townships, each with one village; village A has an effective grid plan of
@@ -51,7 +49,7 @@ fn county() -> Vec<Op> {
     let mut ops = vec![
         Op::Insert(
             Layer::Counties,
-            Feature::new(d("520526000000"), multi(104.0, 26.0, 105.0, 27.0))
+            Feature::new(d("520526000000"), Some(multi(104.0, 26.0, 105.0, 27.0)))
                 .with("code", "520526000000")
                 .with("name", "威宁县"),
         ),
@@ -63,13 +61,13 @@ fn county() -> Vec<Op> {
     ] {
         ops.push(Op::Insert(
             Layer::Townships,
-            Feature::new(d(t), multi(x0, 26.0, x0 + 0.5, 27.0))
+            Feature::new(d(t), Some(multi(x0, 26.0, x0 + 0.5, 27.0)))
                 .with("code", t)
                 .with("name", format!("{name}镇")),
         ));
         ops.push(Op::Insert(
             Layer::Villages,
-            Feature::new(d(v), multi(x0, 26.0, x0 + 0.5, 27.0))
+            Feature::new(d(v), Some(multi(x0, 26.0, x0 + 0.5, 27.0)))
                 .with("code", v)
                 .with("name", format!("{name}村")),
         ));
@@ -204,15 +202,15 @@ fn start() -> DateTime<Utc> {
 /// `owner`).
 async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     let clock = TestClock::at(start());
-    let u = users(serve, owner.as_ref(), &clock).await;
+    let team = users(serve, owner.as_ref(), &clock).await;
 
     // A grid worker reports in grid G01: assigned to village A and the grid, open at the
     // village with the village's 15 days.
-    let (s, h, case) = report(&u.worker, 104.1, 26.5).await;
-    assert_eq!(s, StatusCode::CREATED, "{case}");
+    let (status, headers, case) = report(&team.worker, 104.1, 26.5).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
     let id = case["id"].as_i64().unwrap();
     assert_eq!(
-        h.get("location").unwrap().to_str().unwrap(),
+        headers.get("location").unwrap().to_str().unwrap(),
         format!("/api/v1/disputes/{id}")
     );
     let p = &case["properties"];
@@ -229,7 +227,7 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     assert_eq!(case["history"][0]["note"], "现场登记");
     // The grid worker reports but does not handle; the village officer is offered accept.
     assert_eq!(case["allowed_actions"], json!([]));
-    let (_, _, seen) = read(&u.village, id).await;
+    let (_, _, seen) = read(&team.village, id).await;
     assert_eq!(
         seen["allowed_actions"],
         json!(["accept", "escalate", "assign_leader"])
@@ -237,25 +235,29 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
 
     // Stale and missing tags.
     let uri = format!("/api/v1/disputes/{id}/steps");
-    let r = request(&u.village, post(&uri, None, &json!({"action": "accept"}))).await;
+    let r = request(
+        &team.village,
+        post(&uri, None, &json!({"action": "accept"})),
+    )
+    .await;
     assert_eq!(r.0, StatusCode::PRECONDITION_REQUIRED, "{}", r.2);
     let r = request(
-        &u.village,
+        &team.village,
         post(&uri, Some("\"stale\""), &json!({"action": "accept"})),
     )
     .await;
     assert_eq!(r.0, StatusCode::PRECONDITION_FAILED, "{}", r.2);
 
     // Resolving an open case: 409 naming the state; nothing changes.
-    let (_, before_h, before) = read(&u.village, id).await;
-    let (s, _, problem) = step(&u.village, id, json!({"action": "resolve"})).await;
+    let (_, before_h, before) = read(&team.village, id).await;
+    let (s, _, problem) = step(&team.village, id, json!({"action": "resolve"})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{problem}");
     let detail = problem["detail"].as_str().unwrap();
     assert!(
         detail.contains("open") && detail.contains("待受理"),
         "{detail}"
     );
-    let (_, after_h, after) = read(&u.village, id).await;
+    let (_, after_h, after) = read(&team.village, id).await;
     assert_eq!(etag(&before_h), etag(&after_h));
     assert_eq!(before["history"], after["history"]);
     // Unknown and system-only actions, and a failure without a reason: 422.
@@ -263,7 +265,7 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
         (json!({"action": "settle"}), "action"),
         (json!({"action": "escalate_overdue"}), "action"),
     ] {
-        let (s, _, p) = step(&u.village, id, body).await;
+        let (s, _, p) = step(&team.village, id, body).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
         assert_eq!(p["errors"][0]["field"], field, "{p}");
     }
@@ -272,12 +274,12 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     // the day it took it.
     clock.advance_days(1);
     assert_eq!(
-        step(&u.village, id, json!({"action": "accept"})).await.0,
+        step(&team.village, id, json!({"action": "accept"})).await.0,
         StatusCode::OK
     );
     assert_eq!(
         step(
-            &u.village,
+            &team.village,
             id,
             json!({"action": "mediate", "note": "约双方到村委会"})
         )
@@ -285,11 +287,11 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
         .0,
         StatusCode::OK
     );
-    let (s, _, p) = step(&u.village, id, json!({"action": "fail"})).await;
+    let (s, _, p) = step(&team.village, id, json!({"action": "fail"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     clock.advance_days(2);
     let (s, _, case) = step(
-        &u.village,
+        &team.village,
         id,
         json!({"action": "fail", "note": "双方分歧大"}),
     )
@@ -300,18 +302,20 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     assert_eq!(case["properties"]["deadline"], "2026-04-04");
     // The village no longer acts on it; the township does.
     assert_eq!(case["allowed_actions"], json!([]));
-    let (s, _, p) = step(&u.village, id, json!({"action": "accept"})).await;
+    let (s, _, p) = step(&team.village, id, json!({"action": "accept"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("township"), "{p}");
     assert_eq!(
-        step(&u.township, id, json!({"action": "accept"})).await.0,
+        step(&team.township, id, json!({"action": "accept"}))
+            .await
+            .0,
         StatusCode::OK
     );
 
     // The township's deadline passes: the sweep (as the county admin) takes it to the county.
     clock.advance_days(31);
     let (s, _, none) = request(
-        &u.township,
+        &team.township,
         post("/api/v1/disputes/escalations", None, &json!({})),
     )
     .await;
@@ -321,7 +325,7 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
         json!([id]),
         "the township may sweep its own scope"
     );
-    let (_, _, case) = read(&u.admin, id).await;
+    let (_, _, case) = read(&team.admin, id).await;
     assert_eq!(case["properties"]["level"], "county");
     assert_eq!(case["overdue"], false);
     let last = case["history"].as_array().unwrap().last().unwrap().clone();
@@ -331,7 +335,7 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     );
     // Sweeping again finds nothing more.
     let (_, _, again) = request(
-        &u.admin,
+        &team.admin,
         post("/api/v1/disputes/escalations", None, &json!({})),
     )
     .await;
@@ -339,14 +343,14 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
 
     // Backlog: a leader and a plan; then the county settles it.
     let (s, _, p) = step(
-        &u.admin,
+        &team.admin,
         id,
         json!({"action": "assign_leader", "leader": "王书记"}),
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     let (s, _, case) = step(
-        &u.admin,
+        &team.admin,
         id,
         json!({"action": "assign_leader", "leader": "王书记", "plan": "每周约谈，联合会商"}),
     )
@@ -354,10 +358,10 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     assert_eq!(s, StatusCode::OK, "{case}");
     assert_eq!(case["properties"]["leader"], "王书记");
     for a in ["accept", "mediate", "resolve"] {
-        let (s, _, p) = step(&u.admin, id, json!({"action": a})).await;
+        let (s, _, p) = step(&team.admin, id, json!({"action": a})).await;
         assert_eq!(s, StatusCode::OK, "{a}: {p}");
     }
-    let (_, _, case) = read(&u.admin, id).await;
+    let (_, _, case) = read(&team.admin, id).await;
     assert_eq!(case["properties"]["status"], "settled");
     assert_eq!(case["properties"]["closed_on"], "2026-04-05");
     let expect: Vec<(String, String, String)> = [
@@ -383,7 +387,7 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     assert!(rows.iter().all(|r| r.division.as_str() == VILLAGE_A));
 
     // The command screen sees the case without the parties' names or the notes.
-    let (s, _, seen) = read(&u.screen, id).await;
+    let (s, _, seen) = read(&team.screen, id).await;
     assert_eq!(s, StatusCode::OK);
     assert_ne!(seen["properties"]["parties"], "张三；李四");
     assert!(seen["history"]
@@ -392,15 +396,15 @@ async fn workflow_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
         .iter()
         .all(|s| s["note"].is_null() || s["note"] != "双方分歧大"));
     // Another village's officer does not see it at all, nor reports into village A.
-    assert_eq!(read(&u.village_b, id).await.0, StatusCode::NOT_FOUND);
-    let (s, _, p) = report(&u.village_b, 104.1, 26.5).await;
+    assert_eq!(read(&team.village_b, id).await.0, StatusCode::NOT_FOUND);
+    let (s, _, p) = report(&team.village_b, 104.1, 26.5).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     // The screen does not report; a point outside the county is named.
     assert_eq!(
-        report(&u.screen, 104.6, 26.5).await.0,
+        report(&team.screen, 104.6, 26.5).await.0,
         StatusCode::FORBIDDEN
     );
-    let (s, _, p) = report(&u.worker, 110.0, 26.5).await;
+    let (s, _, p) = report(&team.worker, 110.0, 26.5).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["errors"][0]["field"], "lon/lat");
 }
@@ -432,8 +436,8 @@ async fn the_items_api_does_not_bypass_the_workflow() {
         Arc::new(GpkgStore::open(&dir.path().join("d.gpkg")).await.unwrap());
     write(store.as_ref(), county()).await.unwrap();
     let clock = TestClock::at(start());
-    let u = users(store.clone(), store.as_ref(), &clock).await;
-    let (_, _, case) = report(&u.worker, 104.1, 26.5).await;
+    let team = users(store.clone(), store.as_ref(), &clock).await;
+    let (_, _, case) = report(&team.worker, 104.1, 26.5).await;
     let id = case["id"].as_i64().unwrap();
     let items = "/api/v1/layers/disputes/items";
     let feature = json!({"type": "Feature",
@@ -441,7 +445,7 @@ async fn the_items_api_does_not_bypass_the_workflow() {
         "properties": {"division_code": VILLAGE_A, "category": "other", "channel": "people",
             "level": "village", "status": "open", "opened_on": "2026-03-01"}});
     let r = request(
-        &u.admin,
+        &team.admin,
         Request::post(items)
             .header("content-type", "application/geo+json")
             .body(Body::from(feature.to_string()))
@@ -456,7 +460,7 @@ async fn the_items_api_does_not_bypass_the_workflow() {
     );
     let url = format!("{items}/{id}");
     let tag = etag(
-        &request(&u.admin, Request::get(&url).body(Body::empty()).unwrap())
+        &request(&team.admin, Request::get(&url).body(Body::empty()).unwrap())
             .await
             .1,
     );
@@ -468,7 +472,7 @@ async fn the_items_api_does_not_bypass_the_workflow() {
             .unwrap()
     };
     let r = request(
-        &u.admin,
+        &team.admin,
         patch(
             json!({"properties": {"status": "settled", "closed_on": "2026-03-05"}}),
             &tag,
@@ -485,7 +489,7 @@ async fn the_items_api_does_not_bypass_the_workflow() {
     assert_eq!(fields, ["status", "closed_on"]);
     // A correction of the description is an edit.
     let r = request(
-        &u.admin,
+        &team.admin,
         patch(
             json!({"properties": {"description": "宅基地边界纠纷"}}),
             &tag,
@@ -495,7 +499,7 @@ async fn the_items_api_does_not_bypass_the_workflow() {
     assert_eq!(r.0, StatusCode::OK, "{}", r.2);
     let tag = etag(&r.1);
     let r = request(
-        &u.admin,
+        &team.admin,
         Request::delete(&url)
             .header("if-match", tag)
             .body(Body::empty())
@@ -508,7 +512,7 @@ async fn the_items_api_does_not_bypass_the_workflow() {
         "dispute_id": id, "at": "2026-03-02T01:00:00Z", "actor": "x", "action": "resolve",
         "status": "settled", "level": "village"}});
     let r = request(
-        &u.admin,
+        &team.admin,
         Request::post("/api/v1/layers/dispute_steps/items")
             .header("content-type", "application/geo+json")
             .body(Body::from(step.to_string()))
@@ -516,7 +520,7 @@ async fn the_items_api_does_not_bypass_the_workflow() {
     )
     .await;
     assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.2);
-    let (_, _, case) = read(&u.admin, id).await;
+    let (_, _, case) = read(&team.admin, id).await;
     assert_eq!(case["history"].as_array().unwrap().len(), 1);
     assert_eq!(case["properties"]["status"], "open");
 }
@@ -585,54 +589,60 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
         Arc::new(GpkgStore::open(&dir.path().join("d.gpkg")).await.unwrap());
     write(store.as_ref(), county()).await.unwrap();
     let clock = TestClock::at(start());
-    let u = users(store.clone(), store.as_ref(), &clock).await;
+    let team = users(store.clone(), store.as_ref(), &clock).await;
     let id = |v: &Value| v["id"].as_i64().unwrap();
-    let a = id(&report(&u.worker, 104.1, 26.5).await.2);
+    let case_a = id(&report(&team.worker, 104.1, 26.5).await.2);
     let b_body = json!({"lon": 104.1015, "lat": 26.5, "crs": "wgs84", "category": "other",
         "parties": "王五、赵六"});
-    let b = id(&request(&u.worker, post("/api/v1/disputes", None, &b_body))
-        .await
-        .2);
+    let case_b = id(
+        &request(&team.worker, post("/api/v1/disputes", None, &b_body))
+            .await
+            .2,
+    );
     let c_body = json!({"lon": 104.4, "lat": 26.5, "crs": "wgs84", "category": "other",
         "parties": ["李四"]});
-    let (s, _, c_case) = request(&u.admin, post("/api/v1/disputes", None, &c_body)).await;
+    let (s, _, c_case) = request(&team.admin, post("/api/v1/disputes", None, &c_body)).await;
     assert_eq!(s, StatusCode::CREATED, "{c_case}");
     assert_eq!(c_case["properties"]["grid_code"], "520526101201-G02");
-    let c = id(&c_case);
+    let case_c = id(&c_case);
     for (case, action, days) in [
-        (a, "accept", 0),
-        (a, "mediate", 0),
-        (a, "resolve", 2),
-        (b, "accept", 0),
-        (b, "mediate", 0),
-        (b, "fail", 2),
+        (case_a, "accept", 0),
+        (case_a, "mediate", 0),
+        (case_a, "resolve", 2),
+        (case_b, "accept", 0),
+        (case_b, "mediate", 0),
+        (case_b, "fail", 2),
     ] {
         clock.advance_days(days);
-        let (s, _, p) = step(&u.village, case, json!({"action": action, "note": "n"})).await;
+        let (s, _, p) = step(&team.village, case, json!({"action": action, "note": "n"})).await;
         assert_eq!(s, StatusCode::OK, "{action}: {p}");
     }
     for action in ["accept", "mediate"] {
         assert_eq!(
-            step(&u.township, b, json!({"action": action})).await.0,
+            step(&team.township, case_b, json!({"action": action}))
+                .await
+                .0,
             StatusCode::OK
         );
     }
     clock.advance_days(4);
     assert_eq!(
-        step(&u.township, b, json!({"action": "resolve"})).await.0,
+        step(&team.township, case_b, json!({"action": "resolve"}))
+            .await
+            .0,
         StatusCode::OK
     );
     clock.advance_days(8); // 18 March
     let (_, _, swept) = request(
-        &u.admin,
+        &team.admin,
         post("/api/v1/disputes/escalations", None, &json!({})),
     )
     .await;
-    assert_eq!(swept["escalated"], json!([c]));
+    assert_eq!(swept["escalated"], json!([case_c]));
 
     // Statistics per village and in total.
     let (s, _, st) = request(
-        &u.admin,
+        &team.admin,
         Request::get("/api/v1/disputes/statistics?by=village&from=2026-03&to=2026-03")
             .body(Body::empty())
             .unwrap(),
@@ -660,7 +670,7 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
     assert_eq!(st["groups"].as_array().unwrap().len(), 1);
     assert_eq!(st["groups"][0]["key"], VILLAGE_A);
     let (_, _, by_grid) = request(
-        &u.admin,
+        &team.admin,
         Request::get("/api/v1/disputes/statistics?by=grid")
             .body(Body::empty())
             .unwrap(),
@@ -678,7 +688,7 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
     );
     // Nothing opened in April.
     let (_, _, none) = request(
-        &u.admin,
+        &team.admin,
         Request::get("/api/v1/disputes/statistics?from=2026-04-01")
             .body(Body::empty())
             .unwrap(),
@@ -688,7 +698,7 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
 
     // The ledger of the township for March, drawn up on 18 March.
     let (s, _, l) = request(
-        &u.township,
+        &team.township,
         Request::get("/api/v1/disputes/ledger?month=2026-03")
             .body(Body::empty())
             .unwrap(),
@@ -710,7 +720,7 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
     assert_eq!(l["rows"][0]["village_name"], "石门村");
     // The other township's officer cannot draw up this township's ledger.
     let r = request(
-        &u.village_b,
+        &team.village_b,
         Request::get("/api/v1/disputes/ledger?month=2026-03&division=520526101000")
             .body(Body::empty())
             .unwrap(),
@@ -724,7 +734,7 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
         ("division=12", StatusCode::BAD_REQUEST),
     ] {
         let r = request(
-            &u.township,
+            &team.township,
             Request::get(format!("/api/v1/disputes/ledger?{q}"))
                 .body(Body::empty())
                 .unwrap(),
@@ -734,7 +744,7 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
     }
     // CSV and XLSX downloads.
     let csv = common::text(
-        &u.township,
+        &team.township,
         "/api/v1/disputes/ledger?month=2026-03&format=csv",
     )
     .await;
@@ -746,7 +756,7 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
         csv.1
     );
     let r = request(
-        &u.township,
+        &team.township,
         Request::get("/api/v1/disputes/ledger?month=2026-03&format=xlsx")
             .body(Body::empty())
             .unwrap(),
@@ -791,14 +801,13 @@ async fn the_server_sweeps_by_itself() {
     assert_eq!(read(&admin, id).await.2["properties"]["level"], "village");
     clock.advance_days(16);
     let mut level = Value::Null;
-    for _ in 0..250 {
+    for _ in 0..1500 {
         level = read(&admin, id).await.2["properties"]["level"].clone();
         if level == "township" {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    sweeper.abort();
     assert_eq!(level, "township");
     // Recorded once, by the system, in the audit log too.
     let (_, _, case) = read(&admin, id).await;
@@ -809,11 +818,22 @@ async fn the_server_sweeps_by_itself() {
         .filter(|s| s["action"] == "escalate_overdue")
         .collect();
     assert_eq!(overdue.len(), 1);
-    let records = store.audit_records(0, 1000).await.unwrap();
-    let sweeps: Vec<_> = records
-        .iter()
-        .filter(|r| r.event.object == "disputes/escalate_overdue")
-        .collect();
+    // The audit record follows the write (the case is visible first).
+    let mut records = Vec::new();
+    let mut sweeps = Vec::new();
+    for _ in 0..1500 {
+        records = store.audit_records(0, 1000).await.unwrap();
+        sweeps = records
+            .iter()
+            .filter(|r| r.event.object == "disputes/escalate_overdue")
+            .cloned()
+            .collect();
+        if !sweeps.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(sweeps.len(), 1, "{records:?}");
     assert_eq!(sweeps[0].event.actor, "system");
+    sweeper.abort();
 }

@@ -1,5 +1,6 @@
 //! Model features into Mapbox Vector Tile 2.1 bytes, through geozero's MVT writer.
 
+use geo::Geometry;
 use geozero::mvt::tile::{Feature as MvtFeature, Layer as MvtLayer};
 use geozero::mvt::{Message, TagsBuilder, Tile, TileValue};
 use geozero::ToMvt;
@@ -13,8 +14,8 @@ use crate::tile::TileId;
 #[derive(Debug, thiserror::Error)]
 #[error("could not encode {layer} feature {id} into tile {tile}: {source}")]
 pub struct EncodeError {
-    /// The layer.
-    pub layer: Layer,
+    /// The layer's name (a model layer's, or a computed layer's).
+    pub layer: String,
     /// The feature's id (0 when it has none).
     pub id: i64,
     /// The tile.
@@ -22,6 +23,17 @@ pub struct EncodeError {
     /// What geozero said.
     #[source]
     pub source: geozero::error::GeozeroError,
+}
+
+/// A feature of a computed layer ([`TileBuilder::add_computed_layer`]).
+#[derive(Debug, Clone)]
+pub struct ComputedFeature<'a> {
+    /// The MVT feature id.
+    pub id: Option<u64>,
+    /// Its WGS84 geometry.
+    pub geometry: &'a Geometry<f64>,
+    /// Its attributes, in order, all of them written.
+    pub attributes: Vec<(&'static str, Value)>,
 }
 
 /// Builds one tile, layer by layer.
@@ -78,7 +90,7 @@ impl TileBuilder {
             };
             let id = f.id.map_or(0, |i| i.0);
             let error = |source| EncodeError {
-                layer,
+                layer: layer.name().to_owned(),
                 id,
                 tile: self.tile,
                 source,
@@ -106,6 +118,48 @@ impl TileBuilder {
             self.layers.push(MvtLayer {
                 version: 2,
                 name: layer.name().to_owned(),
+                features: out,
+                keys,
+                values: values.into_iter().map(Into::into).collect(),
+                extent: Some(EXTENT),
+            });
+        }
+        Ok(self)
+    }
+
+    /// Adds a computed layer `name` (not a model layer: hot spot cells, for instance) with
+    /// those of `features` that reach into the tile, every attribute given, at any zoom.
+    /// The caller decides what is public. Adds nothing when no feature reaches the tile.
+    pub fn add_computed_layer<'a>(
+        &mut self,
+        name: &str,
+        features: impl IntoIterator<Item = ComputedFeature<'a>>,
+    ) -> Result<&mut Self, EncodeError> {
+        let mut tags = TagsBuilder::new();
+        let mut out = Vec::new();
+        for f in features {
+            let Some(g) = self.frame.clip(f.geometry) else {
+                continue;
+            };
+            let mut mvt: MvtFeature = g.to_mvt_unscaled().map_err(|source| EncodeError {
+                layer: name.to_owned(),
+                id: f.id.and_then(|i| i64::try_from(i).ok()).unwrap_or(0),
+                tile: self.tile,
+                source,
+            })?;
+            mvt.id = f.id;
+            for (key, value) in &f.attributes {
+                let (k, v) = tags.insert_ref(key, tile_value(value));
+                mvt.tags.push(k);
+                mvt.tags.push(v);
+            }
+            out.push(mvt);
+        }
+        if !out.is_empty() {
+            let (keys, values) = tags.into_tags();
+            self.layers.push(MvtLayer {
+                version: 2,
+                name: name.to_owned(),
                 features: out,
                 keys,
                 values: values.into_iter().map(Into::into).collect(),
@@ -230,6 +284,65 @@ mod tests {
         let decoded_road = &tile.layer("roads").unwrap().features[0];
         assert_eq!(decoded_road.kind, DecodedKind::LineString);
         assert_eq!(decoded_road.bbox(), Some([-64, 2048, 4160, 2048]));
+    }
+
+    #[test]
+    fn computed_layers_keep_every_attribute() {
+        let t = TileId::new(14, 13_130, 7_012).unwrap();
+        let c = t.lonlat_bounds().center();
+        let cell = Geometry::Polygon(polygon![
+            (x: c.x - 0.001, y: c.y - 0.001),
+            (x: c.x + 0.001, y: c.y - 0.001),
+            (x: c.x + 0.001, y: c.y + 0.001),
+            (x: c.x - 0.001, y: c.y + 0.001),
+        ]);
+        let far = Geometry::Point(point!(x: c.x + 10.0, y: c.y));
+        let mut b = TileBuilder::new(t);
+        b.add_computed_layer(
+            "hotspots",
+            [
+                ComputedFeature {
+                    id: Some(u64::MAX - 1),
+                    geometry: &cell,
+                    attributes: vec![
+                        ("cell", Value::Text("88…".into())),
+                        ("z", Value::Real(-2.5)),
+                        ("gi_bin", Value::Integer(-2)),
+                    ],
+                },
+                ComputedFeature {
+                    id: Some(1),
+                    geometry: &far,
+                    attributes: Vec::new(),
+                },
+            ],
+        )
+        .unwrap();
+        let tile = decode(&b.finish()).unwrap();
+        let layer = tile.layer("hotspots").unwrap();
+        assert_eq!(layer.features.len(), 1);
+        let f = &layer.features[0];
+        assert_eq!(f.id, Some(u64::MAX - 1));
+        assert_eq!(f.kind, DecodedKind::Polygon);
+        assert_eq!(f.attributes.get("z"), Some(&AttrValue::Double(-2.5)));
+        assert_eq!(f.attributes.get("gi_bin"), Some(&AttrValue::Int(-2)));
+        assert_eq!(
+            f.attributes.get("cell"),
+            Some(&AttrValue::Str("88…".into()))
+        );
+        // Nothing in the tile: no layer.
+        let mut empty = TileBuilder::new(t);
+        empty
+            .add_computed_layer(
+                "hotspots",
+                [ComputedFeature {
+                    id: None,
+                    geometry: &far,
+                    attributes: Vec::new(),
+                }],
+            )
+            .unwrap();
+        assert!(empty.finish().is_empty());
     }
 
     #[test]

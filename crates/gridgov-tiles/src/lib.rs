@@ -20,6 +20,6 @@ pub mod schema;
 pub mod tile;
 
 pub use decode::{decode, AttrValue, DecodedFeature, DecodedKind, DecodedLayer, DecodedTile};
-pub use encode::{encode, EncodeError, TileBuilder};
+pub use encode::{encode, ComputedFeature, EncodeError, TileBuilder};
 pub use schema::{schema, search_area, tiled_layers, LayerSchema, BUFFER, EXTENT};
 pub use tile::{tiles_covering, TileError, TileId, MAX_ZOOM};
