@@ -12,7 +12,7 @@ use axum::extract::{Path, Query as QueryParams, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use gridgov_disputes::case::{split_parties, Case, Step};
 use gridgov_disputes::deadline::Deadlines;
 use gridgov_disputes::export;
@@ -32,7 +32,7 @@ use crate::access::{Access, Narrowed};
 use crate::auth::Principal;
 use crate::items::{changed, follow, json_body, parse_id, precondition, written};
 use crate::openapi::Problem;
-use crate::{audit, lookup, ApiError, AppState};
+use crate::{audit, hotspots, lookup, ApiError, AppState};
 
 /// The time the workflow stamps steps with and compares deadlines to.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -709,23 +709,6 @@ fn parse_month(name: &str, text: &str) -> Result<(i32, u32), ApiError> {
     Ok((year, month))
 }
 
-/// A day `YYYY-MM-DD`, or a month `YYYY-MM` as its first day (`end`: the day after its last).
-fn parse_day(name: &str, text: &str, end: bool) -> Result<NaiveDate, ApiError> {
-    if let Ok(d) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-        return Ok(if end { d.succ_opt().unwrap_or(d) } else { d });
-    }
-    let (year, month) = parse_month(name, text)?;
-    let first = NaiveDate::from_ymd_opt(year, month, 1)
-        .ok_or_else(|| ApiError::BadRequest(format!("parameter '{name}': no such month")))?;
-    Ok(if end {
-        first
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(first)
-    } else {
-        first
-    })
-}
-
 /// Query parameters of the ledger.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -859,16 +842,8 @@ pub async fn statistics(
         }
     };
     let window = Window {
-        from: p
-            .from
-            .as_deref()
-            .map(|t| parse_day("from", t, false))
-            .transpose()?,
-        until: p
-            .to
-            .as_deref()
-            .map(|t| parse_day("to", t, true))
-            .transpose()?,
+        from: p.from.as_deref().map(hotspots::first_day).transpose()?,
+        until: p.to.as_deref().map(hotspots::day_after).transpose()?,
     };
     let division = parse_division(p.division.as_deref())?;
     let cases = match access.narrow(division) {

@@ -223,14 +223,23 @@ pub fn parse_from(text: &str) -> Result<DateTime<Utc>, ParamError> {
 
 /// `to` (inclusive month or day): the first instant no longer counted.
 pub fn parse_to(text: &str) -> Result<DateTime<Utc>, ParamError> {
+    Ok(midnight(day_after(text)?))
+}
+
+/// `to` (inclusive month or day): the first day no longer counted.
+pub(crate) fn day_after(text: &str) -> Result<NaiveDate, ParamError> {
     let (day, month) = parse_day("to", text)?;
     let next = if month {
         day.checked_add_months(Months::new(1))
     } else {
         day.succ_opt()
     };
-    next.map(midnight)
-        .ok_or_else(|| bad("to", format!("'{text}' is too late a date")))
+    next.ok_or_else(|| bad("to", format!("'{text}' is too late a date")))
+}
+
+/// `from` (a month or a day): the first day counted.
+pub(crate) fn first_day(text: &str) -> Result<NaiveDate, ParamError> {
+    Ok(parse_day("from", text)?.0)
 }
 
 /// A comma list of vocabulary terms (tokens or Chinese terms) as tokens.
