@@ -4,6 +4,7 @@ mod audit;
 mod data;
 mod hotspots;
 mod lookup;
+mod partition;
 mod progress;
 mod users;
 
@@ -87,6 +88,8 @@ enum Command {
     Lookup(lookup::LookupArgs),
     /// A dispute hotspot map (Gi*, local Moran's I or emerging hot spots) as GeoJSON.
     Hotspots(hotspots::HotspotArgs),
+    /// Draw the grids of a village or township (balanced, compact, contiguous) as GeoJSON.
+    Partition(partition::PartitionArgs),
     /// Create or upgrade the PostGIS schema.
     Migrate {
         /// The postgres:// URL.
@@ -366,6 +369,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Export(args) => data::export(args).await,
         Command::Lookup(args) => lookup::lookup(args).await,
         Command::Hotspots(args) => hotspots::hotspots(args).await,
+        Command::Partition(args) => partition::partition(args).await,
         Command::Migrate { store } => {
             let StoreUrl::Postgres(u) = store.parse()? else {
                 bail!("migrate takes a postgres:// URL; a GeoPackage is set up when it is opened");

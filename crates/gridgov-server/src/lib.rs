@@ -23,6 +23,7 @@ pub mod limits;
 pub mod live;
 pub mod lookup;
 pub mod ogc;
+pub mod partition;
 pub mod openapi;
 pub mod tiles;
 
