@@ -9,7 +9,7 @@ use std::str::FromStr;
 use crate::code::DivisionLevel;
 use crate::vocab::{
     CollectionPointKind, DisputeAction, DisputeCategory, DisputeChannel, DisputeLevel,
-    DisputeStatus, LandUseKind, PlanStatus, RoadClass, SupervisionCategory, TownshipKind,
+    DisputeStatus, LandUseKind, PlanJob, PlanStatus, RoadClass, SupervisionCategory, TownshipKind,
     VehicleKind, VillageKind, WasteKind, WaterKind,
 };
 
@@ -298,6 +298,21 @@ impl Layer {
                 f("created_on", Date, true, Any),
                 f("effective_from", Date, false, Any),
                 f("note", Text, false, Any),
+                // The computation that drew the plan (partition plans): the request as JSON,
+                // its state, share done (0-100), why it failed, when the server computing it
+                // last reported, and the totals and per-grid statistics as JSON.
+                f("parameters", Text, false, Any),
+                f(
+                    "job",
+                    Text,
+                    false,
+                    one_of(PlanJob::VOCABULARY, PlanJob::TOKENS)
+                ),
+                f("progress", Integer, false, NonNegative),
+                f("job_error", Text, false, Any),
+                f("heartbeat", DateTime, false, Any),
+                f("summary", Text, false, Any),
+                f("approved_on", Date, false, Any),
             ]),
             Layer::Grids => fields!([
                 f("code", Text, true, GridCode),
@@ -494,7 +509,10 @@ impl Layer {
     /// Pairs of date fields that must be in order (first ≤ second).
     pub fn date_order(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Layer::GridPlans => &[("created_on", "effective_from")],
+            Layer::GridPlans => &[
+                ("created_on", "effective_from"),
+                ("created_on", "approved_on"),
+            ],
             Layer::Tenancies => &[("check_in", "check_out")],
             Layer::SupervisedPersons => &[("start_date", "end_date")],
             Layer::Disputes => &[("opened_on", "deadline"), ("opened_on", "closed_on")],

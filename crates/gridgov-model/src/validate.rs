@@ -9,7 +9,7 @@ use crate::feature::{Feature, Value};
 use crate::geometry::{self, GeometryError};
 use crate::idcard::IdCardNumber;
 use crate::layer::{Containment, FieldType, GeometryKind, Layer, Rule};
-use crate::vocab::{DisputeStatus, PlanStatus};
+use crate::vocab::{DisputeStatus, PlanJob, PlanStatus};
 
 /// A feature that breaks a rule: which field, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -312,19 +312,48 @@ fn check_status(layer: Layer, f: &Feature) -> Result<(), ValidationError> {
                 _ => Ok(()),
             }
         }
-        Layer::GridPlans => {
-            let status: Option<PlanStatus> = f.text("status").and_then(|s| s.parse().ok());
-            if status == Some(PlanStatus::Effective) && f.get("effective_from").is_none() {
-                Err(ValidationError::new(
-                    "effective_from",
-                    "an effective plan needs its effective date",
-                ))
-            } else {
-                Ok(())
-            }
-        }
+        Layer::GridPlans => check_plan(f),
         _ => Ok(()),
     }
+}
+
+/// A grid plan's status against its dates and its computation: an approved or effective plan
+/// has its effective date; a plan leaves the draft only with its grids drawn (no computation,
+/// as for an imported plan, or one that is done); progress is a percentage; a failed
+/// computation says why.
+fn check_plan(f: &Feature) -> Result<(), ValidationError> {
+    let status: Option<PlanStatus> = f.text("status").and_then(|s| s.parse().ok());
+    let job: Option<PlanJob> = f.text("job").and_then(|s| s.parse().ok());
+    if matches!(status, Some(PlanStatus::Approved | PlanStatus::Effective))
+        && f.get("effective_from").is_none()
+    {
+        return Err(ValidationError::new(
+            "effective_from",
+            "an approved or effective plan needs its effective date",
+        ));
+    }
+    if status.is_some_and(|s| s != PlanStatus::Draft) && job.is_some_and(|j| j != PlanJob::Done) {
+        return Err(ValidationError::new(
+            "status",
+            "a plan whose grids are still being drawn, or failed to be, stays a draft",
+        ));
+    }
+    if f.get("progress")
+        .and_then(Value::as_i64)
+        .is_some_and(|p| p > 100)
+    {
+        return Err(ValidationError::new(
+            "progress",
+            "a percentage, from 0 to 100",
+        ));
+    }
+    if job == Some(PlanJob::Failed) && f.get("job_error").is_none() {
+        return Err(ValidationError::new(
+            "job_error",
+            "a failed computation says why it failed",
+        ));
+    }
+    Ok(())
 }
 
 /// Share of a polygon's area that may lie outside its division (digitising slivers).
@@ -410,6 +439,41 @@ mod tests {
         let e = validate(Layer::Disputes, &mut f).unwrap_err();
         assert_eq!(e.field, "deadline");
         assert!(e.reason.contains("before opened_on"));
+    }
+
+    #[test]
+    fn a_plan_leaves_the_draft_only_with_its_grids_and_dates() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let township: DivisionCode = "520526101000".parse().unwrap();
+        let draft = Feature::new(township, None)
+            .with("name", "方案")
+            .with("status", "draft")
+            .with("created_on", d(2026, 3, 1))
+            .with("job", "running")
+            .with("progress", 40_i64);
+        assert_eq!(validate(Layer::GridPlans, &mut draft.clone()), Ok(()));
+        let field = |f: &Feature| {
+            validate(Layer::GridPlans, &mut f.clone())
+                .unwrap_err()
+                .field
+        };
+        assert_eq!(field(&draft.clone().with("progress", 101_i64)), "progress");
+        assert_eq!(field(&draft.clone().with("job", "failed")), "job_error");
+        let approved = draft
+            .clone()
+            .with("status", "approved")
+            .with("effective_from", d(2026, 4, 1));
+        assert_eq!(field(&approved), "status", "still running");
+        let approved = approved.with("job", "done").with("progress", 100_i64);
+        assert_eq!(validate(Layer::GridPlans, &mut approved.clone()), Ok(()));
+        let mut undated = approved.clone();
+        undated.properties.remove("effective_from");
+        assert_eq!(field(&undated), "effective_from");
+        assert_eq!(
+            field(&approved.with("approved_on", d(2026, 2, 1))),
+            "approved_on",
+            "approved before it was made"
+        );
     }
 
     #[test]

@@ -105,6 +105,18 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// The state of the computation that draws a plan's grids (网格划分计算).
+    PlanJob, "plan job", {
+        /// 计算中: a server is drawing the grids.
+        Running = "running", "计算中";
+        /// 已完成: the grids are stored with the plan.
+        Done = "done", "已完成";
+        /// 失败: no grids were stored; the plan says why.
+        Failed = "failed", "失败";
+    }
+);
+
+vocabulary!(
     /// The five kinds of sorted household waste (DOMAIN.md, sanitation).
     WasteKind, "waste kind", {
         /// 可堆肥垃圾
@@ -359,6 +371,7 @@ pub fn glossary() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         TownshipKind,
         VillageKind,
         PlanStatus,
+        PlanJob,
         WasteKind,
         CollectionPointKind,
         VehicleKind,

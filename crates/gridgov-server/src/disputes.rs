@@ -573,7 +573,8 @@ pub async fn sweep(s: &AppState, access: Option<&Access>) -> Result<Vec<FeatureI
 /// Runs the deadline sweep over every case of the store now and then every `every` (first
 /// run at once), as the system, until the runtime stops. Several servers on one database may
 /// all run it: an escalation is a guarded write, and a server that finds the case already
-/// changed leaves it.
+/// changed leaves it. Each run then puts in force the grid plans approved for a day that has
+/// come ([`crate::partition::approve::activate_due`], guarded writes too).
 pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -586,6 +587,13 @@ pub fn spawn_sweeper(state: AppState, every: std::time::Duration) -> tokio::task
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "the deadline sweep failed; retrying later"),
+            }
+            match crate::partition::approve::activate_due(&state).await {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::info!(count = ids.len(), "put approved grid plans in force");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "plans not put in force; retrying later"),
             }
         }
     })

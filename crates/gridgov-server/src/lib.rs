@@ -6,6 +6,8 @@
 //! - [`live`]: [`LiveIndex`], the county index built at start-up and kept current by the
 //!   store's change feed; bbox and "near a point" listings, H3 counts and lookups read it.
 //! - [`lookup`]: `/api/v1/lookup`, one point or a batch.
+//! - [`partition`]: `/api/v1/partition-plans`, grid plans drawn in the background, compared,
+//!   approved and exported.
 //! - [`auth`]: login, sessions and the deny-by-default gate before every route; handlers take
 //!   the signed-in [`auth::Principal`].
 //! - [`error::ApiError`] is the one error type; every failure is a problem+json body.
@@ -23,8 +25,8 @@ pub mod limits;
 pub mod live;
 pub mod lookup;
 pub mod ogc;
-pub mod partition;
 pub mod openapi;
+pub mod partition;
 pub mod tiles;
 
 use std::path::{Path as FsPath, PathBuf};
@@ -228,6 +230,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(tiles::routes())
         .merge(hotspots::routes())
         .merge(disputes::routes())
+        .merge(partition::routes())
         .routes((
             schemas,
             paths,

@@ -31,7 +31,8 @@ use utoipa::{OpenApi, ToSchema};
         (name = "features", description = "Layers and their features: read, write, page"),
         (name = "lookup", description = "Which township, village and grid a point is in"),
         (name = "tiles", description = "Mapbox Vector Tiles and TileJSON"),
-        (name = "ogc", description = "OGC API – Features, Part 1 (Core, GeoJSON)")
+        (name = "ogc", description = "OGC API – Features, Part 1 (Core, GeoJSON)"),
+        (name = "plans", description = "Grid partition plans (网格划分方案): drawn in the background, compared with the grids in force, approved, exported")
     )
 )]
 pub struct ApiDoc;

@@ -262,6 +262,22 @@ async fn corpus(store: Arc<dyn Store>, served: Arc<dyn Store>) {
     )
     .await
     .unwrap();
+    // And a grid plan, so that `/api/v1/partition-plans/{id}` and its compare and export
+    // have one.
+    let mut plan = gridgov_model::Feature::new("520526101201".parse().unwrap(), None)
+        .with("name", "方案")
+        .with("status", "draft")
+        .with(
+            "created_on",
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+        );
+    plan.id = Some(gridgov_model::FeatureId(household));
+    write(
+        store.as_ref(),
+        vec![gridgov_store::Op::Insert(Layer::GridPlans, plan)],
+    )
+    .await
+    .unwrap();
     let before = everything(store.as_ref()).await;
     let app = common::as_admin(served, &std::env::temp_dir()).await;
     let doc = send(&app, "GET", "/api/v1/openapi.json", None).await;

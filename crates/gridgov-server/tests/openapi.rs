@@ -49,6 +49,12 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/disputes/deadlines"),
     ("get", "/api/v1/disputes/ledger"),
     ("get", "/api/v1/disputes/statistics"),
+    ("get", "/api/v1/partition-plans"),
+    ("post", "/api/v1/partition-plans"),
+    ("get", "/api/v1/partition-plans/{id}"),
+    ("get", "/api/v1/partition-plans/{id}/compare"),
+    ("post", "/api/v1/partition-plans/{id}/approve"),
+    ("get", "/api/v1/partition-plans/{id}/export"),
 ];
 
 #[tokio::test]

@@ -1,0 +1,173 @@
+//! A plan row as the API shows it: its fields, the state of the computation that draws its
+//! grids (one whose heartbeat stopped counts as failed, whichever server asks), its totals, and
+//! its grids with their statistics.
+
+use chrono::{DateTime, DurationRound, Utc};
+use gridgov_model::vocab::{PlanJob, PlanStatus};
+use gridgov_model::{DivisionCode, Feature, FeatureId, Value};
+use serde_json::{json, Map, Value as Json};
+
+/// A running computation whose heartbeat is older than this has stopped: the server computing
+/// it went away.
+pub const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// The plan's status.
+pub fn status(plan: &Feature) -> Option<PlanStatus> {
+    plan.text("status").and_then(|s| s.parse().ok())
+}
+
+/// The last heartbeat of the plan's computation.
+pub fn heartbeat(plan: &Feature) -> Option<DateTime<Utc>> {
+    match plan.get("heartbeat") {
+        Some(Value::DateTime(t)) => Some(*t),
+        _ => None,
+    }
+}
+
+/// The state of the plan's computation as of `now`, and why it failed: a running computation
+/// without a heartbeat for [`STALE_AFTER`] failed (its server stopped). `None` for a plan
+/// that was not computed (an imported plan).
+pub fn job(plan: &Feature, now: DateTime<Utc>) -> (Option<PlanJob>, Option<String>) {
+    let job: Option<PlanJob> = plan.text("job").and_then(|s| s.parse().ok());
+    let error = plan.text("job_error").map(str::to_owned);
+    match job {
+        Some(PlanJob::Running) => match heartbeat(plan) {
+            Some(t) if now - t <= STALE_AFTER => (job, None),
+            last => (
+                Some(PlanJob::Failed),
+                Some(format!(
+                    "the server computing it stopped: no heartbeat since {}",
+                    last.map_or_else(|| "it started".to_owned(), |t| t.to_rfc3339())
+                )),
+            ),
+        },
+        _ => (job, error),
+    }
+}
+
+/// A stored JSON text field, parsed (`null` when absent or not JSON).
+pub fn json_field(plan: &Feature, field: &str) -> Json {
+    plan.text(field)
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Json::Null)
+}
+
+/// The plan as JSON (without its grids): fields, computation, totals and links.
+pub fn plan_json(plan: &Feature, now: DateTime<Utc>) -> Json {
+    let id = plan.id.map_or(0, |i| i.0);
+    let (job, job_error) = job(plan, now);
+    let text = |f: &str| plan.get(f).map_or(Json::Null, Value::to_json);
+    let status = status(plan);
+    let summary = json_field(plan, "summary");
+    json!({
+        "id": id,
+        "division_code": plan.division.as_str(),
+        "name": text("name"),
+        "status": status.map(PlanStatus::token),
+        "status_zh": status.map(PlanStatus::zh),
+        "created_on": text("created_on"),
+        "effective_from": text("effective_from"),
+        "approved_on": text("approved_on"),
+        "note": text("note"),
+        "job": job.map(PlanJob::token),
+        "job_zh": job.map(PlanJob::zh),
+        "progress": text("progress"),
+        "job_error": job_error,
+        "heartbeat": text("heartbeat"),
+        "parameters": json_field(plan, "parameters"),
+        "summary": summary.get("totals").cloned().unwrap_or(Json::Null),
+        "links": {
+            "self": format!("/api/v1/partition-plans/{id}"),
+            "compare": format!("/api/v1/partition-plans/{id}/compare"),
+            "approve": format!("/api/v1/partition-plans/{id}/approve"),
+            "geojson": format!("/api/v1/partition-plans/{id}/export?format=geojson"),
+            "gpkg": format!("/api/v1/partition-plans/{id}/export?format=gpkg"),
+        },
+    })
+}
+
+/// Per grid code, the statistics the plan's summary keeps.
+pub fn statistics(plan: &Feature) -> Map<String, Json> {
+    let summary = json_field(plan, "summary");
+    summary
+        .get("grids")
+        .and_then(Json::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|g| Some((g.get("code")?.as_str()?.to_owned(), g.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The plan's grids as a GeoJSON `FeatureCollection`: each grid's stored fields and the
+/// statistics of its drawing (workload, deviation from the mean, compactness, share of the
+/// boundary on roads, water and division lines, area, units).
+pub fn grids_json(plan: &Feature, grids: &[Feature]) -> Json {
+    let stats = statistics(plan);
+    let features: Vec<Json> = grids
+        .iter()
+        .map(|g| {
+            let mut f = g.to_geojson();
+            let code = g.text("code").unwrap_or_default();
+            if let (Some(props), Some(Json::Object(s))) =
+                (f["properties"].as_object_mut(), stats.get(code))
+            {
+                for (k, v) in s {
+                    if k != "code" && !props.contains_key(k) {
+                        props.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            f
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+/// The row of a new draft plan of `area` whose grids a computation is to draw, made `now`
+/// (kept to the millisecond, as the stores keep it) with the request's `parameters`.
+pub fn draft(area: DivisionCode, name: &str, now: DateTime<Utc>, parameters: &Json) -> Feature {
+    let now = now
+        .duration_trunc(chrono::TimeDelta::milliseconds(1))
+        .unwrap_or(now);
+    Feature::new(area, None)
+        .with("name", name)
+        .with("status", PlanStatus::Draft.token())
+        .with("created_on", now.date_naive())
+        .with("job", PlanJob::Running.token())
+        .with("progress", 0_i64)
+        .with("parameters", parameters.to_string())
+        .with("heartbeat", now)
+}
+
+/// The id of a stored plan.
+pub fn id(plan: &Feature) -> FeatureId {
+    plan.id.unwrap_or(FeatureId(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_computation_without_a_heartbeat_for_two_minutes_failed() {
+        let t0 = Utc::now();
+        let plan = Feature::new("520526101201".parse().unwrap(), None)
+            .with("status", "draft")
+            .with("job", "running")
+            .with("heartbeat", t0);
+        assert_eq!(
+            job(&plan, t0 + chrono::TimeDelta::seconds(90)).0,
+            Some(PlanJob::Running)
+        );
+        let (j, e) = job(&plan, t0 + chrono::TimeDelta::seconds(150));
+        assert_eq!(j, Some(PlanJob::Failed));
+        assert!(e.unwrap().contains("stopped"));
+        let done = plan.with("job", "done");
+        assert_eq!(
+            job(&done, t0 + chrono::TimeDelta::days(9)).0,
+            Some(PlanJob::Done)
+        );
+    }
+}
