@@ -623,6 +623,7 @@ pub async fn create(
     let f = read_feature(layer, &json, p.crs.as_deref())?;
     in_scope(&access, &f)?;
     crate::disputes::generic_write(layer, None, Some(&f))?;
+    crate::partition::generic_write(layer, None, Some(&f))?;
     if f.id.is_some() {
         return Err(ApiError::Unprocessable(vec![ValidationError::new(
             "id",
@@ -693,6 +694,7 @@ pub async fn replace(
     in_scope(&access, &f)?;
     let (current, guard) = precondition(&s, &access, layer, id, &headers).await?;
     crate::disputes::generic_write(layer, Some(&current), Some(&f))?;
+    crate::partition::generic_write(layer, Some(&current), Some(&f))?;
     let done = write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await;
     changed(&s, &who, AuditAction::Update, layer, Some(id), &done).await;
     done?;
@@ -754,6 +756,7 @@ pub async fn patch(
     }
     in_scope(&access, &f)?;
     crate::disputes::generic_write(layer, Some(&current), Some(&f))?;
+    crate::partition::generic_write(layer, Some(&current), Some(&f))?;
     let done = write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await;
     changed(&s, &who, AuditAction::Update, layer, Some(id), &done).await;
     done?;
@@ -787,6 +790,7 @@ pub async fn delete(
     let id = parse_id(&id)?;
     let (current, guard) = precondition(&s, &access, layer, id, &headers).await?;
     crate::disputes::generic_write(layer, Some(&current), None)?;
+    crate::partition::generic_write(layer, Some(&current), None)?;
     let done = write_guarded(&*s.store, vec![guard], vec![Op::Delete(layer, id)]).await;
     changed(&s, &who, AuditAction::Delete, layer, Some(id), &done).await;
     done?;

@@ -340,6 +340,99 @@ async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     );
     assert_eq!(plan["division_code"], VILLAGE);
     assert_eq!(plan["parameters"]["seed"], 7);
+    {
+        // The items API cannot bypass the workflow: no plan made, approved or deleted there, no grid
+        // moved to another plan; a plan may be renamed.
+        let items = "/api/v1/layers/grid_plans/items";
+        let (status, headers, _) = get(&team.admin, &format!("{items}/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let tag = headers["etag"].to_str().unwrap().to_owned();
+        let patch = |uri: String, body: J, tag: &str| {
+            Request::patch(uri)
+                .header("content-type", "application/merge-patch+json")
+                .header("if-match", tag)
+                .body(Body::from(body.to_string()))
+                .unwrap()
+        };
+        let (status, _, body) = request(
+            &team.admin,
+            patch(
+                format!("{items}/{id}"),
+                json!({"properties": {"status": "effective", "effective_from": "2026-01-01"}}),
+                &tag,
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let fields: BTreeSet<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            BTreeSet::from(["effective_from", "status"]),
+            "{body}"
+        );
+        let (status, _, body) = request(
+            &team.admin,
+            Request::delete(format!("{items}/{id}"))
+                .header("if-match", &tag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        let (status, _, body) = request(
+            &team.admin,
+            Request::post(items)
+                .header("content-type", "application/geo+json")
+                .body(Body::from(
+                    json!({"type": "Feature", "geometry": null, "properties": {
+                    "division_code": VILLAGE, "name": "手工方案", "status": "effective",
+                    "created_on": "2026-01-01", "effective_from": "2026-01-01"}})
+                    .to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("/api/v1/partition-plans"),
+            "{body}"
+        );
+        let (status, _, body) = request(
+            &team.admin,
+            patch(
+                format!("{items}/{id}"),
+                json!({"properties": {"name": "东风村网格调整方案（草案）"}}),
+                &tag,
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let grid_id = plan["grids"]["features"][0]["id"].as_i64().unwrap();
+        let grid_url = format!("/api/v1/layers/grids/items/{grid_id}");
+        let (status, headers, _) = get(&team.admin, &grid_url).await;
+        assert_eq!(status, StatusCode::OK);
+        let grid_tag = headers["etag"].to_str().unwrap().to_owned();
+        let (status, _, body) = request(
+            &team.admin,
+            patch(
+                grid_url,
+                json!({"properties": {"plan_id": old_plan}}),
+                &grid_tag,
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "plan_id", "{body}");
+    }
+    let plan = finished(&team.village, id).await;
     let grids = plan["grids"]["features"].as_array().unwrap();
     assert_eq!(
         grids.len() as u64,

@@ -24,6 +24,7 @@
 //! | [`approve`] | approval and activation: plan, history and households in one transaction; the daily sweep |
 //! | [`export`] | the plan's grids as GeoJSON or GeoPackage |
 //! | [`routes`] | the HTTP handlers |
+//! | `guard` | what the items API may not do to plans and grids (only rename a plan or change its note) |
 //!
 //! # Rows the work touches
 //!
@@ -41,9 +42,12 @@ pub mod body;
 pub mod compare;
 pub mod drawn;
 pub mod export;
+mod guard;
 pub mod job;
 pub mod record;
 pub mod routes;
+
+pub(crate) use guard::generic_write;
 
 use geo::BoundingRect;
 use gridgov_model::vocab::PlanStatus;
