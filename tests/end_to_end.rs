@@ -1158,20 +1158,47 @@ async fn crash_rounds(store: &str, served: &str, dir: &Path) {
         use geo::InteriorPoint;
         village.geometry.as_ref().unwrap().interior_point().unwrap()
     };
-    let mut acked: BTreeMap<i64, String> = BTreeMap::new();
-    let mut whole = 0;
-    for round in 0..20 {
-        // An import of IMPORTED households, started now and killed at a random moment.
-        let file = dir.join(format!("import-{round}.geojson"));
+    let write_import = |name: &str| {
+        let file = dir.join(format!("{name}.geojson"));
         let features: Vec<serde_json::Value> = (0..IMPORTED)
             .map(|i| {
                 serde_json::json!({"type": "Feature",
                     "geometry": {"type": "Point", "coordinates": [inside.x(), inside.y()]},
-                    "properties": {"division_code": code, "address": format!("import-{round}-{i}")}})
+                    "properties": {"division_code": code, "address": format!("{name}-{i}")}})
             })
             .collect();
         write_geojson(&file, &serde_json::Value::Array(features));
+        file
+    };
+    // How long a whole import takes on this machine now: the kills below fall anywhere from
+    // the start of an import to a while after its end, so some rounds catch it running and
+    // some do not, however fast or loaded the machine is.
+    let calibration = write_import("calibration");
+    let started = std::time::Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_gridgov"))
+        .args([
+            "import",
+            s(&calibration),
+            "--layer",
+            "households",
+            "--store",
+            store,
+        ])
+        .env("CI", "true")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let import_ms = u64::try_from(started.elapsed().as_millis())
+        .unwrap()
+        .max(20);
+    let mut acked: BTreeMap<i64, String> = BTreeMap::new();
+    let mut whole = 0;
+    for round in 0..20 {
+        // An import of IMPORTED households, started now and killed at a random moment.
+        let file = write_import(&format!("import-{round}"));
         let server = start_server(served).await;
+        let import_started = std::time::Instant::now();
         let mut import = Command::new(env!("CARGO_BIN_EXE_gridgov"))
             .args([
                 "import",
@@ -1215,15 +1242,29 @@ async fn crash_rounds(store: &str, served: &str, dir: &Path) {
             }
             done
         });
-        let wait = 20 + u64::from(rng.next_u32() % 400);
-        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-        let mut server = server;
-        server.child.kill().unwrap();
-        server.child.wait().unwrap();
-        let import_wait = u64::from(rng.next_u32() % 300);
-        tokio::time::sleep(std::time::Duration::from_millis(import_wait)).await;
-        let _ = import.kill();
-        import.wait().unwrap();
+        // The server is killed 20-420 ms after the import starts and, independently, the import
+        // between its start and three times what a whole one takes alone (with the server writing
+        // beside it, it takes longer); whichever comes first first.
+        let server_at = std::time::Duration::from_millis(20 + u64::from(rng.next_u32() % 400));
+        let import_at = std::time::Duration::from_millis(rng.next_u64() % (import_ms * 3));
+        let mut server = Some(server);
+        let mut running = Some(&mut import);
+        let mut kills = [(server_at, true), (import_at, false)];
+        kills.sort_by_key(|k| k.0);
+        for (at, is_server) in kills {
+            if let Some(left) = at.checked_sub(import_started.elapsed()) {
+                tokio::time::sleep(left).await;
+            }
+            if is_server {
+                if let Some(mut server) = server.take() {
+                    server.child.kill().unwrap();
+                    server.child.wait().unwrap();
+                }
+            } else if let Some(import) = running.take() {
+                let _ = import.kill();
+                import.wait().unwrap();
+            }
+        }
         acked.extend(writer.await.unwrap());
         let stored = addresses(store, &code).await;
         let imported = stored
@@ -1244,7 +1285,7 @@ async fn crash_rounds(store: &str, served: &str, dir: &Path) {
         }
     }
     eprintln!(
-        "crash test on {store}: {} writes acknowledged, {whole} of 20 imports complete, the others absent",
+        "crash test on {store}: {} writes acknowledged, {whole} of 20 imports complete, the others absent (a whole import takes {import_ms} ms)",
         acked.len()
     );
     assert!(
