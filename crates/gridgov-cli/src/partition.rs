@@ -146,16 +146,8 @@ pub async fn partition(a: PartitionArgs) -> Result<()> {
         write_replacing(path, serde_json::to_string(&units_json)?.as_bytes())?;
     }
     let s = &outcome.solution;
-    let within = s
-        .grids
-        .iter()
-        .filter(|g| g.deviation.abs() <= s.tolerance + 1e-9)
-        .count();
-    let compactness = if s.grids.is_empty() {
-        0.0
-    } else {
-        s.grids.iter().map(|g| g.compactness).sum::<f64>() / s.grids.len() as f64
-    };
+    let within = s.within_tolerance();
+    let compactness = s.mean_compactness();
     eprintln!(
         "gridgov: {} grids from {} units, {within} within ±{:.0} % of {:.0}, mean compactness {compactness:.3}, {} households moved; units {:.2} s, search {:.2} s{}",
         s.grids.len(),

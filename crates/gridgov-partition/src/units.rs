@@ -349,37 +349,37 @@ pub fn build(data: &Dataset, scope: Scope, options: &UnitOptions) -> Result<Unit
     let mut cuts = Cuts::default();
     let mut barrier_lines: Vec<Vec<IntPoint>> = Vec::new();
     let mut feature_lines: Vec<Vec<IntPoint>> = Vec::new();
+    // Open lines (roads, streams): they cut, lie on features, and may be barriers.
+    let mut add_lines = |f: &Feature, barrier: bool| -> Result<(), UnitsError> {
+        for line in lines(f.geometry.as_ref()) {
+            let p = shape::to_int_path(&frame, &line, false).ok_or(UnitsError::TooLarge)?;
+            if p.len() > 1 {
+                if barrier {
+                    barrier_lines.push(p.clone());
+                }
+                feature_lines.push(p.clone());
+                cuts.paths.push(p);
+            }
+        }
+        Ok(())
+    };
     for f in layer(Layer::Roads).iter().filter(|f| near(&f.geometry)) {
         let barrier = f
             .text("class")
             .and_then(|c| c.parse::<RoadClass>().ok())
             .is_some_and(|c| options.barriers.road_classes.contains(&c));
-        for line in lines(f.geometry.as_ref()) {
-            let p = shape::to_int_path(&frame, &line, false).ok_or(UnitsError::TooLarge)?;
-            if p.len() > 1 {
-                if barrier {
-                    barrier_lines.push(p.clone());
-                }
-                feature_lines.push(p.clone());
-                cuts.paths.push(p);
-            }
-        }
+        add_lines(f, barrier)?;
+    }
+    let water_barrier = |f: &Feature| {
+        f.text("kind")
+            .and_then(|c| c.parse::<WaterKind>().ok())
+            .is_some_and(|c| options.barriers.water.contains(&c))
+    };
+    for f in layer(Layer::Water).iter().filter(|f| near(&f.geometry)) {
+        add_lines(f, water_barrier(f))?;
     }
     for f in layer(Layer::Water).iter().filter(|f| near(&f.geometry)) {
-        let barrier = f
-            .text("kind")
-            .and_then(|c| c.parse::<WaterKind>().ok())
-            .is_some_and(|c| options.barriers.water.contains(&c));
-        for line in lines(f.geometry.as_ref()) {
-            let p = shape::to_int_path(&frame, &line, false).ok_or(UnitsError::TooLarge)?;
-            if p.len() > 1 {
-                if barrier {
-                    barrier_lines.push(p.clone());
-                }
-                feature_lines.push(p.clone());
-                cuts.paths.push(p);
-            }
-        }
+        let barrier = water_barrier(f);
         for poly in polygons(f.geometry.as_ref()) {
             for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
                 let p = shape::to_int_path(&frame, ring, true).ok_or(UnitsError::TooLarge)?;

@@ -130,12 +130,8 @@ fn main() -> Result<()> {
             serde_json::to_vec(&plan::units_geojson(&units, &plan_grids))?,
         )?;
         let n = solution.grids.len();
-        let within = solution
-            .grids
-            .iter()
-            .filter(|g| g.deviation.abs() <= tolerance + 1e-9)
-            .count();
-        let compactness = solution.grids.iter().map(|g| g.compactness).sum::<f64>() / n as f64;
+        let within = solution.within_tolerance();
+        let compactness = solution.mean_compactness();
         eprintln!(
             "{name}: {} units, {n} grids, {within} within ±{:.0} %, compactness {compactness:.3}, {:.2} ms (units {:.0} ms)",
             units.graph.units.len(),

@@ -137,6 +137,25 @@ pub struct Solution {
     pub time_limited: bool,
 }
 
+impl Solution {
+    /// How many grids lie within the tolerance of the mean.
+    pub fn within_tolerance(&self) -> usize {
+        self.grids
+            .iter()
+            .filter(|g| g.deviation.abs() <= self.tolerance + 1e-9)
+            .count()
+    }
+
+    /// The grids' mean Polsby-Popper compactness (0 without grids).
+    pub fn mean_compactness(&self) -> f64 {
+        if self.grids.is_empty() {
+            0.0
+        } else {
+            self.grids.iter().map(|g| g.compactness).sum::<f64>() / self.grids.len() as f64
+        }
+    }
+}
+
 /// Why no acceptable partition exists, in words a planner can act on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]

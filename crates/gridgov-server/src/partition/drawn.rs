@@ -189,16 +189,8 @@ pub fn drawn(
         }
         _ => Vec::new(),
     };
-    let within = s
-        .grids
-        .iter()
-        .filter(|g| g.deviation.abs() <= s.tolerance + 1e-9)
-        .count();
-    let compactness = if s.grids.is_empty() {
-        0.0
-    } else {
-        s.grids.iter().map(|g| g.compactness).sum::<f64>() / s.grids.len() as f64
-    };
+    let within = s.within_tolerance();
+    let compactness = s.mean_compactness();
     let totals = json!({
         "grids": grids.len(),
         "drawn_grids": outcome.grids.len(),
