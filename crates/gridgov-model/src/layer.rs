@@ -168,6 +168,8 @@ layers! {
     PositionReports = "position_reports", "定位上报";
     Disputes = "disputes", "矛盾纠纷";
     DisputeSteps = "dispute_steps", "调处记录";
+    RoutePlans = "route_plans", "清运计划";
+    Routes = "routes", "清运路线";
 }
 
 /// A layer name that gridgov does not know.
@@ -213,14 +215,15 @@ impl Layer {
             | Layer::RentalHouses
             | Layer::PositionReports
             | Layer::Disputes => GeometryKind::Point,
-            Layer::Roads => GeometryKind::LineString,
+            Layer::Roads | Layer::Routes => GeometryKind::LineString,
             Layer::Water => GeometryKind::LineOrPolygon,
             Layer::GridPlans
             | Layer::Persons
             | Layer::Vehicles
             | Layer::Cleaners
             | Layer::Tenancies
-            | Layer::DisputeSteps => GeometryKind::None,
+            | Layer::DisputeSteps
+            | Layer::RoutePlans => GeometryKind::None,
         }
     }
 
@@ -238,8 +241,10 @@ impl Layer {
     /// How a feature's geometry must relate to its owning division's polygon.
     pub fn containment(self) -> Containment {
         match self {
-            // Positions are wherever the person was; the fence may reach beyond the village.
-            Layer::PositionReports => return Containment::None,
+            // Positions are wherever the person was; a route follows the roads wherever they
+            // go: to a station or incinerator beyond its area, or out of the township and back.
+            Layer::PositionReports | Layer::Routes => return Containment::None,
+            // The fence may reach beyond the village.
             Layer::SupervisedPersons => return Containment::Intersects,
             _ => {}
         }
@@ -497,6 +502,46 @@ impl Layer {
                     one_of(DisputeLevel::VOCABULARY, DisputeLevel::TOKENS)
                 ),
                 f("note", Text, false, Any),
+            ]),
+            Layer::RoutePlans => fields!([
+                f("name", Text, true, Any),
+                // The day the routes are for.
+                f("service_date", Date, true, Any),
+                f("created_on", Date, true, Any),
+                // The computation, as for partition plans: the request as JSON, its state,
+                // share done (0-100), why it failed, when its server last reported, and the
+                // totals, per-vehicle figures and unassigned points (with reasons) as JSON.
+                f("parameters", Text, false, Any),
+                f(
+                    "job",
+                    Text,
+                    false,
+                    one_of(PlanJob::VOCABULARY, PlanJob::TOKENS)
+                ),
+                f("progress", Integer, false, NonNegative),
+                f("job_error", Text, false, Any),
+                f("heartbeat", DateTime, false, Any),
+                f("summary", Text, false, Any),
+            ]),
+            Layer::Routes => fields!([
+                f("plan_id", Integer, true, Reference(Layer::RoutePlans)),
+                f("vehicle_id", Integer, true, Reference(Layer::Vehicles)),
+                f("plate", Text, false, Any),
+                f(
+                    "vehicle_kind",
+                    Text,
+                    true,
+                    one_of(VehicleKind::VOCABULARY, VehicleKind::TOKENS)
+                ),
+                // Collection points visited, and trips (a trip ends with an unload).
+                f("stops", Integer, true, NonNegative),
+                f("trips", Integer, true, NonNegative),
+                f("collected_kg", Real, true, NonNegative),
+                f("distance_m", Real, true, NonNegative),
+                f("duration_s", Integer, true, NonNegative),
+                // The ordered stops as JSON: each point and unload with its arrival time,
+                // the load after it, and the feature it is.
+                f("schedule", Text, true, Any),
             ]),
         }
     }

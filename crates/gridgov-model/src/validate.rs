@@ -45,7 +45,7 @@ pub fn owner_levels(layer: Layer) -> &'static [DivisionLevel] {
     use DivisionLevel::{County, Township, Village};
     match layer {
         Layer::Counties => &[County],
-        Layer::Townships | Layer::Incinerators => &[Township],
+        Layer::Townships | Layer::Incinerators | Layer::RoutePlans => &[Township],
         Layer::Villages
         | Layer::VillagerGroups
         | Layer::Grids
@@ -60,7 +60,7 @@ pub fn owner_levels(layer: Layer) -> &'static [DivisionLevel] {
         | Layer::PositionReports
         | Layer::Disputes
         | Layer::DisputeSteps => &[Village],
-        Layer::GridPlans | Layer::Vehicles => &[Township, Village],
+        Layer::GridPlans | Layer::Vehicles | Layer::Routes => &[Township, Village],
         Layer::Roads | Layer::Water | Layer::LandUse => &[County, Township, Village],
     }
 }

@@ -101,6 +101,23 @@ pub const SCHEMAS: &[LayerSchema] = &[
             "closed_on",
         ],
     ),
+    // Every day's routes share the layer: a map shows one plan with a filter on `plan_id`.
+    // The schedule (ordered stops) is fetched with the plan.
+    s(
+        Layer::Routes,
+        10,
+        &[
+            "plan_id",
+            "vehicle_id",
+            "plate",
+            "vehicle_kind",
+            "stops",
+            "trips",
+            "collected_kg",
+            "distance_m",
+            "duration_s",
+        ],
+    ),
 ];
 
 /// How `layer` is tiled; `None` for layers without geometry.
