@@ -1,7 +1,7 @@
 //! The county index a server answers from, built at start-up and kept current by the
 //! store's change feed (this instance's writes and, on PostGIS, every other instance's).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
@@ -138,6 +138,30 @@ impl LiveIndex {
             }
         };
         self.tell(&touched);
+        // A plan's status decides whether its grids are drawn: where they lie is touched too.
+        if layer == Layer::GridPlans {
+            let grids = match &change.ids {
+                None => None,
+                Some(ids) => {
+                    let plans: HashSet<i64> = ids.iter().map(|i| i.0).collect();
+                    let index = self.read();
+                    Some(index.layer(Layer::Grids).map_or_else(Vec::new, |l| {
+                        l.features()
+                            .filter(|g| {
+                                g.get("plan_id")
+                                    .and_then(gridgov_model::Value::as_i64)
+                                    .is_some_and(|p| plans.contains(&p))
+                            })
+                            .filter_map(|g| g.geometry.as_ref()?.bounding_rect())
+                            .collect()
+                    }))
+                }
+            };
+            self.tell(&Touched {
+                layer: Layer::Grids,
+                areas: grids,
+            });
+        }
         Ok(())
     }
 

@@ -469,6 +469,9 @@ async fn make_tile(
                     .in_bbox(bbox)
                     .into_iter()
                     .filter(|f| access.admits(f))
+                    // Grids are drawn from the plan in force only: drafts are seen with
+                    // their plan (GET /api/v1/partition-plans/{id}), superseded ones not.
+                    .filter(|f| layer != Layer::Grids || county.is_effective_grid(f))
                     .collect();
                 builder
                     .add_layer(layer, seen)
@@ -826,7 +829,8 @@ mod tests {
         });
         assert!(!cache.contains(TileLayers::One(Layer::Roads), a));
         assert!(!cache.contains(TileLayers::All, b));
-        // Grid plans are not drawn: tiles stay.
+        // Grid plans are not drawn themselves (the index tells their grids' areas as touched
+        // grids: live.rs): a plan's own change keeps the tiles.
         cache.insert(TileLayers::All, v(), b, tile(10), cache.generation());
         cache.invalidate(&Touched {
             layer: Layer::GridPlans,

@@ -242,6 +242,30 @@ async fn truth(store: &dyn Store, layer: Layer, division: &str) -> Vec<Feature> 
         .unwrap()
 }
 
+/// The ids of the village's grids drawn in the `grids` vector tiles (zoom 13) over `area`,
+/// as `app`'s user sees them.
+async fn grids_drawn(app: &axum::Router, area: geo::Rect<f64>) -> BTreeSet<i64> {
+    let mut ids = BTreeSet::new();
+    for t in gridgov_tiles::tiles_covering(area, 13) {
+        let uri = format!("/tiles/grids/{}/{}/{}.mvt", t.z(), t.x(), t.y());
+        let (s, _, body) = bytes(app, &uri).await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+        let tile = gridgov_tiles::decode(&body).unwrap();
+        if let Some(l) = tile.layer("grids") {
+            ids.extend(
+                l.features
+                    .iter()
+                    .filter(|f| {
+                        f.attributes.get("division_code")
+                            == Some(&gridgov_tiles::AttrValue::Str(VILLAGE.into()))
+                    })
+                    .map(|f| f.id.unwrap() as i64),
+            );
+        }
+    }
+    ids
+}
+
 /// Runs `ogrinfo` on a file; its output.
 fn ogrinfo(path: &std::path::Path) -> String {
     let out = std::process::Command::new("ogrinfo")
@@ -262,6 +286,13 @@ async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     let clock = TestClock::at(start());
     let team = team(serve, owner.as_ref(), &clock).await;
     let households = truth(owner.as_ref(), Layer::Households, VILLAGE).await;
+    let village = truth(owner.as_ref(), Layer::Villages, VILLAGE).await;
+    let area = village[0]
+        .geometry
+        .as_ref()
+        .unwrap()
+        .bounding_rect()
+        .unwrap();
     let old_plan: i64 = plan_id(&truth(owner.as_ref(), Layer::Grids, VILLAGE).await[0]).unwrap();
     let old_grids: BTreeSet<i64> = truth(owner.as_ref(), Layer::Grids, VILLAGE)
         .await
@@ -434,6 +465,15 @@ async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     }
     let plan = finished(&team.village, id).await;
     let grids = plan["grids"]["features"].as_array().unwrap();
+    // The map draws the grids in force, not the draft's: for the village officer (whose scope
+    // does not hold the township's plan row) as for the county.
+    let drawn_now = grids_drawn(&team.village, area).await;
+    assert_eq!(drawn_now, old_grids, "village officer's map");
+    assert_eq!(
+        grids_drawn(&team.admin, area).await,
+        old_grids,
+        "county's map"
+    );
     assert_eq!(
         grids.len() as u64,
         plan["summary"]["grids"].as_u64().unwrap(),
@@ -646,6 +686,28 @@ async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
         }
     };
     assert_eq!(plans(old_plan).await.text("status"), Some("effective"));
+    // The map now draws the new grids in the village; the old ones are history.
+    let mut drawn = BTreeSet::new();
+    for _ in 0..100 {
+        drawn = grids_drawn(&team.village, area).await;
+        if drawn.is_disjoint(&old_grids) {
+            break;
+        }
+        // The index follows the store's feed (PostGIS: notifications) a moment later.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let expected: BTreeSet<i64> = truth(owner.as_ref(), Layer::Grids, VILLAGE)
+        .await
+        .iter()
+        .filter(|g| plan_id(g) == Some(id))
+        .map(|g| g.id.unwrap().0)
+        .collect();
+    assert_eq!(drawn, expected, "the approved plan's grids");
+    assert_eq!(
+        grids_drawn(&team.admin, area).await,
+        expected,
+        "county's map"
+    );
     let hist = plans(history).await;
     assert_eq!(
         (hist.text("status"), hist.division),

@@ -82,6 +82,19 @@ fn statement(layers: &[Layer]) -> Option<Arc<str>> {
     sql
 }
 
+/// A layer's further condition in tiles: grids are drawn from the plan in force only (its
+/// row shares the grid's shard, so the join stays on one Citus node; migration 0009 lets
+/// everyone in a township read its plans' rows).
+fn filter(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Grids => {
+            "\n    AND EXISTS (SELECT 1 FROM \"grid_plans\" p WHERE p.\"id\" = \"grids\".\"plan_id\" \
+             AND p.\"shard_key\" = \"grids\".\"shard_key\" AND p.\"status\" = 'effective')"
+        }
+        _ => "",
+    }
+}
+
 /// `SELECT part || part || …` over the layers with geometry.
 fn build(layers: &[Layer]) -> Option<String> {
     let parts: Vec<String> = layers
@@ -109,6 +122,7 @@ fn build(layers: &[Layer]) -> Option<String> {
                     .join("\n")
                     .replace("{columns}", &columns)
                     .replace("{gate}", &super::gate(10))
+                    .replace("{filter}", filter(s.layer))
                     .replace("{table}", s.layer.name())
             )
         })
