@@ -693,14 +693,6 @@ fn division_names(s: &AppState) -> HashMap<DivisionCode, String> {
     names
 }
 
-fn parse_division(text: Option<&str>) -> Result<Option<DivisionCode>, ApiError> {
-    text.map(|t| {
-        t.parse()
-            .map_err(|e| ApiError::BadRequest(format!("parameter 'division': {e}")))
-    })
-    .transpose()
-}
-
 /// `YYYY-MM` as (year, month).
 fn parse_month(name: &str, text: &str) -> Result<(i32, u32), ApiError> {
     let bad = || {
@@ -751,7 +743,7 @@ pub async fn ledger(
         Some(m) => parse_month("month", m)?,
         None => (today.year(), today.month()),
     };
-    let requested = parse_division(p.division.as_deref())?;
+    let requested = crate::parse_division(p.division.as_deref())?;
     let division = match access.narrow(requested) {
         Narrowed::Within(d) => d,
         Narrowed::Outside => {
@@ -853,7 +845,7 @@ pub async fn statistics(
         from: p.from.as_deref().map(hotspots::first_day).transpose()?,
         until: p.to.as_deref().map(hotspots::day_after).transpose()?,
     };
-    let division = parse_division(p.division.as_deref())?;
+    let division = crate::parse_division(p.division.as_deref())?;
     let cases = match access.narrow(division) {
         Narrowed::Within(d) => cases_in(&s, &access, Some(d)).await?,
         Narrowed::Outside => Vec::new(),

@@ -80,14 +80,7 @@ pub async fn list(
     let offset = parse_count("offset", p.offset.as_deref())?;
     let after = parse_count("after", p.after.as_deref())?.map(|a| a as i64);
     let bbox = p.bbox.as_deref().map(parse_bbox).transpose()?;
-    let division = p
-        .division
-        .as_deref()
-        .map(|d| {
-            d.parse::<gridgov_model::DivisionCode>()
-                .map_err(|e| ApiError::BadRequest(format!("parameter 'division': {e}")))
-        })
-        .transpose()?;
+    let division = crate::parse_division(p.division.as_deref())?;
     let near = p
         .near
         .as_deref()

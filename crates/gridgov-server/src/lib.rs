@@ -344,6 +344,18 @@ pub fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
     Ok([min_lon, min_lat, max_lon, max_lat])
 }
 
+/// Parses the `division` parameter (a 12-digit code; 400 naming the parameter when malformed).
+pub(crate) fn parse_division(
+    text: Option<&str>,
+) -> Result<Option<gridgov_model::DivisionCode>, ApiError> {
+    text.map(|t| {
+        t.trim()
+            .parse()
+            .map_err(|e| ApiError::BadRequest(format!("parameter 'division': {e}")))
+    })
+    .transpose()
+}
+
 pub(crate) fn parse_count(name: &str, v: Option<&str>) -> Result<Option<u64>, ApiError> {
     v.map(|s| {
         s.trim().parse::<u64>().map_err(|_| {

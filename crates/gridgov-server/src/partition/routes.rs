@@ -198,15 +198,7 @@ pub async fn list_plans(
 ) -> Result<Json<JsonValue>, ApiError> {
     let access = Access::of(&who, &s)?;
     access.read(Layer::GridPlans)?;
-    let requested = p
-        .division
-        .as_deref()
-        .map(|t| {
-            t.trim()
-                .parse::<DivisionCode>()
-                .map_err(|e| ApiError::BadRequest(format!("parameter 'division': {e}")))
-        })
-        .transpose()?;
+    let requested = crate::parse_division(p.division.as_deref())?;
     let d = match access.narrow(requested) {
         Narrowed::Within(d) => d,
         Narrowed::Outside => {
