@@ -6,6 +6,8 @@ mod hotspots;
 mod lookup;
 mod partition;
 mod progress;
+mod route;
+mod route_day;
 mod users;
 
 use std::net::SocketAddr;
@@ -90,6 +92,9 @@ enum Command {
     Hotspots(hotspots::HotspotArgs),
     /// Draw the grids of a village or township (balanced, compact, contiguous) as GeoJSON.
     Partition(partition::PartitionArgs),
+    /// Plan a township's garbage collection routes for a day (GeoJSON), or solve a CVRPLIB
+    /// instance (`--vrplib FILE`, last line `cost N`).
+    Route(route::RouteArgs),
     /// Create or upgrade the PostGIS schema.
     Migrate {
         /// The postgres:// URL.
@@ -370,6 +375,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Lookup(args) => lookup::lookup(args).await,
         Command::Hotspots(args) => hotspots::hotspots(args).await,
         Command::Partition(args) => partition::partition(args).await,
+        Command::Route(args) => route::route(args).await,
         Command::Migrate { store } => {
             let StoreUrl::Postgres(u) = store.parse()? else {
                 bail!("migrate takes a postgres:// URL; a GeoPackage is set up when it is opened");

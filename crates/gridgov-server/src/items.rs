@@ -617,6 +617,7 @@ pub async fn create(
     in_scope(&access, &f)?;
     crate::disputes::generic_write(layer, None, Some(&f))?;
     crate::partition::generic_write(layer, None, Some(&f))?;
+    crate::route_plans::generic_write(layer, None, Some(&f))?;
     if f.id.is_some() {
         return Err(ApiError::Unprocessable(vec![ValidationError::new(
             "id",
@@ -688,6 +689,7 @@ pub async fn replace(
     let (current, guard) = precondition(&s, &access, layer, id, &headers).await?;
     crate::disputes::generic_write(layer, Some(&current), Some(&f))?;
     crate::partition::generic_write(layer, Some(&current), Some(&f))?;
+    crate::route_plans::generic_write(layer, Some(&current), Some(&f))?;
     let done = write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await;
     changed(&s, &who, AuditAction::Update, layer, Some(id), &done).await;
     done?;
@@ -750,6 +752,7 @@ pub async fn patch(
     in_scope(&access, &f)?;
     crate::disputes::generic_write(layer, Some(&current), Some(&f))?;
     crate::partition::generic_write(layer, Some(&current), Some(&f))?;
+    crate::route_plans::generic_write(layer, Some(&current), Some(&f))?;
     let done = write_guarded(&*s.store, vec![guard], vec![Op::Update(layer, f)]).await;
     changed(&s, &who, AuditAction::Update, layer, Some(id), &done).await;
     done?;
@@ -784,6 +787,7 @@ pub async fn delete(
     let (current, guard) = precondition(&s, &access, layer, id, &headers).await?;
     crate::disputes::generic_write(layer, Some(&current), None)?;
     crate::partition::generic_write(layer, Some(&current), None)?;
+    crate::route_plans::generic_write(layer, Some(&current), None)?;
     let done = write_guarded(&*s.store, vec![guard], vec![Op::Delete(layer, id)]).await;
     changed(&s, &who, AuditAction::Delete, layer, Some(id), &done).await;
     done?;

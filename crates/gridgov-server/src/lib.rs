@@ -21,12 +21,14 @@ pub mod disputes;
 pub mod error;
 pub mod hotspots;
 pub mod items;
+pub mod jobs;
 pub mod limits;
 pub mod live;
 pub mod lookup;
 pub mod ogc;
 pub mod openapi;
 pub mod partition;
+pub mod route_plans;
 pub mod tiles;
 
 use std::path::{Path as FsPath, PathBuf};
@@ -231,6 +233,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(hotspots::routes())
         .merge(disputes::routes())
         .merge(partition::routes())
+        .merge(route_plans::routes())
         .routes((
             schemas,
             paths,

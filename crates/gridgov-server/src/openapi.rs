@@ -32,7 +32,8 @@ use utoipa::{OpenApi, ToSchema};
         (name = "lookup", description = "Which township, village and grid a point is in"),
         (name = "tiles", description = "Mapbox Vector Tiles and TileJSON"),
         (name = "ogc", description = "OGC API – Features, Part 1 (Core, GeoJSON)"),
-        (name = "plans", description = "Grid partition plans (网格划分方案): drawn in the background, compared with the grids in force, approved, exported")
+        (name = "plans", description = "Grid partition plans (网格划分方案): drawn in the background, compared with the grids in force, approved, exported"),
+        (name = "routing", description = "Route plans (清运计划): a township's garbage collection routes for a day, computed in the background over the road network")
     )
 )]
 pub struct ApiDoc;

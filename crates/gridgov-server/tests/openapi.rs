@@ -55,6 +55,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/partition-plans/{id}/compare"),
     ("post", "/api/v1/partition-plans/{id}/approve"),
     ("get", "/api/v1/partition-plans/{id}/export"),
+    ("get", "/api/v1/route-plans"),
+    ("post", "/api/v1/route-plans"),
+    ("get", "/api/v1/route-plans/{id}"),
+    ("delete", "/api/v1/route-plans/{id}"),
 ];
 
 #[tokio::test]

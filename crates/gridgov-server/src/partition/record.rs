@@ -7,49 +7,11 @@ use gridgov_model::vocab::{PlanJob, PlanStatus};
 use gridgov_model::{DivisionCode, Feature, FeatureId, Value};
 use serde_json::{json, Map, Value as Json};
 
-/// A running computation whose heartbeat is older than this has stopped: the server computing
-/// it went away.
-pub const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+pub use crate::jobs::{heartbeat, job, json_field, STALE_AFTER};
 
 /// The plan's status.
 pub fn status(plan: &Feature) -> Option<PlanStatus> {
     plan.text("status").and_then(|s| s.parse().ok())
-}
-
-/// The last heartbeat of the plan's computation.
-pub fn heartbeat(plan: &Feature) -> Option<DateTime<Utc>> {
-    match plan.get("heartbeat") {
-        Some(Value::DateTime(t)) => Some(*t),
-        _ => None,
-    }
-}
-
-/// The state of the plan's computation as of `now`, and why it failed: a running computation
-/// without a heartbeat for [`STALE_AFTER`] failed (its server stopped). `None` for a plan
-/// that was not computed (an imported plan).
-pub fn job(plan: &Feature, now: DateTime<Utc>) -> (Option<PlanJob>, Option<String>) {
-    let job: Option<PlanJob> = plan.text("job").and_then(|s| s.parse().ok());
-    let error = plan.text("job_error").map(str::to_owned);
-    match job {
-        Some(PlanJob::Running) => match heartbeat(plan) {
-            Some(t) if now - t <= STALE_AFTER => (job, None),
-            last => (
-                Some(PlanJob::Failed),
-                Some(format!(
-                    "the server computing it stopped: no heartbeat since {}",
-                    last.map_or_else(|| "it started".to_owned(), |t| t.to_rfc3339())
-                )),
-            ),
-        },
-        _ => (job, error),
-    }
-}
-
-/// A stored JSON text field, parsed (`null` when absent or not JSON).
-pub fn json_field(plan: &Feature, field: &str) -> Json {
-    plan.text(field)
-        .and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or(Json::Null)
 }
 
 /// The plan as JSON (without its grids): fields, computation, totals and links.
