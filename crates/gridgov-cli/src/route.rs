@@ -147,16 +147,6 @@ fn solve_vrplib(
         let stops: Vec<String> = r.iter().map(ToString::to_string).collect();
         println!("Route #{}: {}", k + 1, stops.join(" "));
     }
-    println!("cost {}", display_cost(solution.cost, problem.scale));
+    println!("cost {}", problem.display_cost(solution.cost));
     Ok(())
-}
-
-/// A cost in the solver's integer units as the instance's units: whole for CVRPLIB, with the
-/// kept decimals for a scaled instance (Solomon's tenths).
-fn display_cost(cost: i64, scale: u32) -> String {
-    if scale <= 1 {
-        return cost.to_string();
-    }
-    let decimals = scale.ilog10() as usize;
-    format!("{:.*}", decimals, cost as f64 / f64::from(scale))
 }
