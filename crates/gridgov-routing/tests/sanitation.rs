@@ -271,6 +271,8 @@ fn full_stations_short_shifts_and_far_points_are_named() {
     match reasons.get(&far) {
         Some(Reason::Unreachable { detail }) => {
             assert!(detail.contains("m from the nearest road"), "{detail}");
+            let said = reasons[&far].describe();
+            assert_eq!(said.matches("unreachable").count(), 1, "{said}");
         }
         other => panic!("the far point: {other:?}"),
     }

@@ -384,7 +384,8 @@ fn plan_area(
             Err(e) => unassigned.push(unassigned_point(
                 p,
                 Reason::Unreachable {
-                    detail: e.to_string(),
+                    // The snap error says "unreachable: …" itself; the reason adds it.
+                    detail: e.to_string().trim_start_matches("unreachable: ").to_owned(),
                 },
             )),
         }
