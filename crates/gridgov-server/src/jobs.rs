@@ -3,9 +3,9 @@
 //! progress (0-100) and heartbeat; any server answers for any plan, and a running computation
 //! whose heartbeat is older than [`STALE_AFTER`] is read as failed (its server went away).
 //!
-//! A computation runs on a blocking thread ([`drive`]) while the async side writes its progress
-//! and heartbeat into the row, at most once a [`TICK`] and at least every [`HEARTBEAT`]. Every
-//! write reads the row first and is guarded by its tag ([`change_row`]), so a concurrent
+//! A computation runs on a blocking thread (`drive`) while the async side writes its progress
+//! and heartbeat into the row, at most once a second (`TICK`) and at least every [`HEARTBEAT`]. Every
+//! write reads the row first and is guarded by its tag (`change_row`), so a concurrent
 //! change of the row (an edit of its name) is not lost: the write is made again on the new row.
 //! A row that is gone, or whose computation no longer runs, ends the work without a write.
 

@@ -2,9 +2,9 @@
 //!
 //! [`load`] reads what a township's collection day needs (roads around it, its collection
 //! points, households, transfer stations, incinerators and vehicles); the command line
-//! (`gridgov route`) and the plans share it, and [`features`] turns a planned day into the
-//! `routes` features (one per vehicle, its road geometry and ordered stops) and the plan's
-//! summary. [`routes`] serves `/api/v1/route-plans` ([`job`] computes a plan in the background,
+//! (`gridgov route`) and the plans share it, and [`route_feature`] and [`summary`] turn a
+//! planned day into the `routes` features (one per vehicle, its road geometry and ordered
+//! stops) and the plan's summary. [`routes`] serves `/api/v1/route-plans` ([`job`] computes a plan in the background,
 //! as partition plans are computed: [`crate::jobs`]).
 //!
 //! # Rows the work touches
