@@ -123,7 +123,9 @@ async fn demo_opens_in_gdal_and_loads_into_postgis_and_back() {
     assert!(spatial.len() >= 12, "{layers:?}");
     for l in Layer::ALL {
         let (n, srs) = layers[l.name()];
-        assert!(n > 0, "{l} is empty");
+        // Route plans are made from the data (`gridgov route`, the API), not generated.
+        let computed = matches!(l, Layer::RoutePlans | Layer::Routes);
+        assert!(n > 0 || computed, "{l} is empty");
         assert_eq!(
             srs,
             l.geometry() != gridgov_model::GeometryKind::None,

@@ -148,6 +148,7 @@ pub fn time_field(layer: Layer) -> Option<&'static FieldDef> {
         Layer::PositionReports => "reported_at",
         Layer::Disputes => "opened_on",
         Layer::DisputeSteps => "at",
+        Layer::RoutePlans => "service_date",
         _ => return None,
     };
     layer

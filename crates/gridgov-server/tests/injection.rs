@@ -278,6 +278,24 @@ async fn corpus(store: Arc<dyn Store>, served: Arc<dyn Store>) {
     )
     .await
     .unwrap();
+    // And a route plan, for `/api/v1/route-plans/{id}`.
+    let mut day = gridgov_model::Feature::new("520526101000".parse().unwrap(), None)
+        .with("name", "清运计划")
+        .with(
+            "service_date",
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+        )
+        .with(
+            "created_on",
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+        );
+    day.id = Some(gridgov_model::FeatureId(household));
+    write(
+        store.as_ref(),
+        vec![gridgov_store::Op::Insert(Layer::RoutePlans, day)],
+    )
+    .await
+    .unwrap();
     let before = everything(store.as_ref()).await;
     let app = common::as_admin(served, &std::env::temp_dir()).await;
     let doc = send(&app, "GET", "/api/v1/openapi.json", None).await;

@@ -249,6 +249,13 @@ async fn every_layer_is_a_collection_with_its_extents() {
         let features = all(store.as_ref(), *layer).await;
         if layer.geometry() == GeometryKind::None {
             assert!(c["extent"]["spatial"].is_null(), "{layer}");
+        } else if features.is_empty() {
+            // Nothing of the layer yet (routes are computed): no box to give.
+            assert!(
+                c["extent"]["spatial"]["bbox"].is_null() || c["extent"]["spatial"].is_null(),
+                "{layer}: {}",
+                c["extent"]
+            );
         } else {
             // The extent is the union of the features' boxes.
             let mut b = [180.0_f64, 90.0, -180.0, -90.0];
@@ -280,6 +287,13 @@ async fn every_layer_is_a_collection_with_its_extents() {
         let interval = &c["extent"]["temporal"]["interval"][0];
         match time_field(*layer) {
             None => assert!(interval.is_null(), "{layer}"),
+            // A layer the county holds nothing of yet (route plans are computed) has no extent.
+            Some(_) if features.is_empty() => {
+                assert!(
+                    interval.is_null() || interval[0].is_null(),
+                    "{layer}: {interval}"
+                );
+            }
             Some((field, _)) => {
                 let first = features
                     .iter()
@@ -318,6 +332,7 @@ fn time_field(layer: Layer) -> Option<(&'static str, FieldType)> {
         Layer::PositionReports => "reported_at",
         Layer::Disputes => "opened_on",
         Layer::DisputeSteps => "at",
+        Layer::RoutePlans => "service_date",
         _ => {
             assert!(
                 !layer
