@@ -115,6 +115,21 @@ impl Access {
         }
     }
 
+    /// [`Access::narrow`] for a listing that must lie in the scope: the division to list, or
+    /// 403 when the requested one lies outside the scope.
+    pub fn division_to_list(
+        &self,
+        requested: Option<DivisionCode>,
+    ) -> Result<DivisionCode, ApiError> {
+        match self.narrow(requested) {
+            Narrowed::Within(d) => Ok(d),
+            Narrowed::Outside => Err(ApiError::Forbidden(format!(
+                "the division lies outside your scope ({})",
+                self.scope
+            ))),
+        }
+    }
+
     /// The division a query may cover: the requested one when it lies in the scope, the
     /// scope's own when the request is wider or absent, [`Narrowed::Outside`] when the two do
     /// not meet.

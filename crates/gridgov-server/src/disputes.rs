@@ -744,15 +744,7 @@ pub async fn ledger(
         None => (today.year(), today.month()),
     };
     let requested = crate::parse_division(p.division.as_deref())?;
-    let division = match access.narrow(requested) {
-        Narrowed::Within(d) => d,
-        Narrowed::Outside => {
-            return Err(ApiError::Forbidden(format!(
-                "the division lies outside your scope ({})",
-                access.scope()
-            )))
-        }
-    };
+    let division = access.division_to_list(requested)?;
     let format = p.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "csv" | "xlsx") {
         return Err(ApiError::BadRequest(format!(

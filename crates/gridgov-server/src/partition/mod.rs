@@ -75,15 +75,11 @@ pub(crate) fn township_of(code: DivisionCode) -> DivisionCode {
     code.township().unwrap_or(code)
 }
 
-/// The data a partition of `scope` reads. Roads and water are taken by the bounding box of the
-/// area, whichever division owns them (they may belong to the county or a neighbouring
-/// township: they are read in the area's county), everything else by division.
-pub async fn load(store: &dyn Store, scope: Scope) -> Result<Dataset, StoreError> {
-    let code = scope.code();
-    let mut data = Dataset::default();
-    let villages = store.query(Layer::Villages, &under(code)).await?;
-    let bbox = villages
-        .iter()
+/// The bounding box `[min lon, min lat, max lon, max lat]` of the features' geometries (`None`
+/// when none has one).
+pub(crate) fn bounds<'a>(features: impl IntoIterator<Item = &'a Feature>) -> Option<[f64; 4]> {
+    features
+        .into_iter()
         .filter_map(|f| f.geometry.as_ref().and_then(BoundingRect::bounding_rect))
         .fold(None::<[f64; 4]>, |acc, r| {
             let b = [r.min().x, r.min().y, r.max().x, r.max().y];
@@ -95,7 +91,17 @@ pub async fn load(store: &dyn Store, scope: Scope) -> Result<Dataset, StoreError
                     a[3].max(b[3]),
                 ]
             }))
-        });
+        })
+}
+
+/// The data a partition of `scope` reads. Roads and water are taken by the bounding box of the
+/// area, whichever division owns them (they may belong to the county or a neighbouring
+/// township: they are read in the area's county), everything else by division.
+pub async fn load(store: &dyn Store, scope: Scope) -> Result<Dataset, StoreError> {
+    let code = scope.code();
+    let mut data = Dataset::default();
+    let villages = store.query(Layer::Villages, &under(code)).await?;
+    let bbox = bounds(&villages);
     data.layers.insert(Layer::Villages, villages);
     for layer in [
         Layer::VillagerGroups,

@@ -23,7 +23,7 @@ use super::body::{self, PlanBody};
 use super::export::{self, Format};
 use super::job::{self, Requester};
 use super::{approve, compare, effective_grids, plan_of, record, township_of, under};
-use crate::access::{Access, Narrowed};
+use crate::access::Access;
 use crate::auth::Principal;
 use crate::items::{changed, follow, json_body, parse_id, written};
 use crate::openapi::Problem;
@@ -199,15 +199,7 @@ pub async fn list_plans(
     let access = Access::of(&who, &s)?;
     access.read(Layer::GridPlans)?;
     let requested = crate::parse_division(p.division.as_deref())?;
-    let d = match access.narrow(requested) {
-        Narrowed::Within(d) => d,
-        Narrowed::Outside => {
-            return Err(ApiError::Forbidden(format!(
-                "the division lies outside your scope ({})",
-                access.scope()
-            )))
-        }
-    };
+    let d = access.division_to_list(requested)?;
     let wide = if d.level() == DivisionLevel::Village {
         township_of(d)
     } else {

@@ -18,7 +18,7 @@ pub mod routes;
 pub(crate) use routes::generic_write;
 pub(crate) use routes::routes;
 
-use geo::{BoundingRect, Geometry};
+use geo::Geometry;
 use gridgov_model::{Dataset, DivisionCode, Feature, Layer};
 use gridgov_routing::sanitation::{DayPlan, VehicleRoute};
 use gridgov_store::scope::{within, RowScope};
@@ -41,21 +41,7 @@ pub async fn load(store: &dyn Store, township: DivisionCode) -> Result<Dataset, 
     let mut data = Dataset::default();
     let townships = store.query(Layer::Townships, &under(township)).await?;
     let villages = store.query(Layer::Villages, &under(township)).await?;
-    let bbox = townships
-        .iter()
-        .chain(&villages)
-        .filter_map(|f| f.geometry.as_ref().and_then(BoundingRect::bounding_rect))
-        .fold(None::<[f64; 4]>, |acc, r| {
-            let b = [r.min().x, r.min().y, r.max().x, r.max().y];
-            Some(acc.map_or(b, |a| {
-                [
-                    a[0].min(b[0]),
-                    a[1].min(b[1]),
-                    a[2].max(b[2]),
-                    a[3].max(b[3]),
-                ]
-            }))
-        });
+    let bbox = crate::partition::bounds(townships.iter().chain(&villages));
     data.layers.insert(Layer::Villages, villages);
     for layer in [
         Layer::CollectionPoints,

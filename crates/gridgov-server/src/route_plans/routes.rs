@@ -268,12 +268,7 @@ pub async fn list_plans(
     let access = Access::of(&who, &s)?;
     access.read(Layer::RoutePlans)?;
     let requested = crate::parse_division(p.division.as_deref())?;
-    let Narrowed::Within(d) = access.narrow(requested) else {
-        return Err(ApiError::Forbidden(format!(
-            "the division lies outside your scope ({})",
-            access.scope()
-        )));
-    };
+    let d = access.division_to_list(requested)?;
     let now = s.disputes.now();
     let mut plans: Vec<Feature> = s
         .store
