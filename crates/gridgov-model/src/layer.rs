@@ -85,6 +85,8 @@ pub enum Rule {
     Phone,
     /// The id of a feature in the named layer.
     Reference(Layer),
+    /// A time of day, `HH:MM` from `00:00` to `24:00` (see [`crate::clock_seconds`]).
+    ClockTime,
 }
 
 /// One field of a layer.
@@ -258,8 +260,8 @@ impl Layer {
     /// The fields of this layer, in column order.
     pub fn fields(self) -> &'static [FieldDef] {
         use Rule::{
-            Any, Division, GridCode, GroupCode, IdCard, NonNegative, OneOf, Phone, Positive,
-            Reference, SetOf,
+            Any, ClockTime, Division, GridCode, GroupCode, IdCard, NonNegative, OneOf, Phone,
+            Positive, Reference, SetOf,
         };
         const fn one_of(vocab: &'static str, t: &'static [&'static str]) -> Rule {
             OneOf(vocab, t)
@@ -358,6 +360,9 @@ impl Layer {
                 ),
                 f("volume_l", Real, false, Positive),
                 f("every_days", Integer, false, Positive),
+                // When the point may be emptied (a school's yard, a market after closing).
+                f("open_from", Text, false, ClockTime),
+                f("open_until", Text, false, ClockTime),
             ]),
             Layer::Vehicles => fields!([
                 f("plate", Text, true, Any),
@@ -374,6 +379,17 @@ impl Layer {
                     false,
                     Reference(Layer::TransferStations)
                 ),
+                // Where the shift ends, when not back at the depot station.
+                f(
+                    "end_station_id",
+                    Integer,
+                    false,
+                    Reference(Layer::TransferStations)
+                ),
+                f("shift_start", Text, false, ClockTime),
+                f("shift_hours", Real, false, Positive),
+                // Whether it may serve every village of its township, not only its own.
+                f("serves_township", Bool, false, Any),
             ]),
             Layer::Cleaners => fields!([
                 f("person_id", Integer, true, Reference(Layer::Persons)),

@@ -31,5 +31,5 @@ pub use code::{CodeError, DivisionCode, DivisionLevel, GridCode, GroupCode};
 pub use feature::{Dataset, Feature, FeatureId, Properties, Value};
 pub use idcard::IdCardNumber;
 pub use layer::{FieldDef, FieldType, GeometryKind, Layer, Rule, UnknownLayer};
-pub use validate::{check_containment, validate, ValidationError};
+pub use validate::{check_containment, clock_seconds, validate, ValidationError};
 pub use vocab::Crs;

@@ -132,6 +132,7 @@ pub fn validate(layer: Layer, feature: &mut Feature) -> Result<(), ValidationErr
 
     check_codes(layer, feature)?;
     check_dates(layer, feature)?;
+    check_clock_order(layer, feature)?;
     check_status(layer, feature)
 }
 
@@ -212,6 +213,12 @@ fn check_rule(rule: Rule, v: &Value) -> Result<(), String> {
         Rule::NonNegative => Err("must not be negative".into()),
         Rule::Positive if number() > 0.0 => Ok(()),
         Rule::Positive => Err("must be greater than zero".into()),
+        Rule::ClockTime => clock_seconds(text()).map(drop).ok_or_else(|| {
+            format!(
+                "'{}' is not a time of day; expected HH:MM from 00:00 to 24:00",
+                text()
+            )
+        }),
         Rule::Phone => {
             let digits = text().chars().filter(char::is_ascii_digit).count();
             let clean = text()
@@ -274,6 +281,58 @@ fn check_codes(layer: Layer, f: &Feature) -> Result<(), ValidationError> {
                         "lies in village {v}, but the feature belongs to {}",
                         f.division
                     ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Seconds after midnight of a time of day written `HH:MM` (`00:00` to `24:00`), or `None`
+/// for anything else.
+///
+/// ```
+/// assert_eq!(gridgov_model::clock_seconds("06:30"), Some(23_400));
+/// assert_eq!(gridgov_model::clock_seconds("24:00"), Some(86_400));
+/// assert_eq!(gridgov_model::clock_seconds("24:01"), None);
+/// assert_eq!(gridgov_model::clock_seconds("6:30"), None);
+/// ```
+pub fn clock_seconds(text: &str) -> Option<u32> {
+    let (h, m) = text.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 3_600 + m * 60)
+}
+
+/// Pairs of time-of-day fields where the second must come after the first.
+fn check_clock_order(layer: Layer, f: &Feature) -> Result<(), ValidationError> {
+    let pairs: &[(&str, &str)] = match layer {
+        Layer::CollectionPoints => &[("open_from", "open_until")],
+        _ => &[],
+    };
+    for (a, b) in pairs {
+        let at = |name: &str| f.text(name).and_then(clock_seconds);
+        if let (Some(ta), Some(tb)) = (at(a), at(b)) {
+            if tb <= ta {
+                return Err(ValidationError::new(
+                    *b,
+                    format!(
+                        "{} is not after {a} {}",
+                        f.text(b).unwrap_or_default(),
+                        f.text(a).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
+    if layer == Layer::Vehicles {
+        if let Some(h) = f.get("shift_hours").and_then(Value::as_f64) {
+            if h > 24.0 {
+                return Err(ValidationError::new(
+                    "shift_hours",
+                    format!("a shift of {h} hours is longer than a day"),
                 ));
             }
         }

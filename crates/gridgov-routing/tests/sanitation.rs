@@ -12,7 +12,7 @@ use geo::{Coord, Geometry, Point};
 use gridgov_model::vocab::VehicleKind;
 use gridgov_model::{Dataset, DivisionCode, Feature, Layer, Value};
 use gridgov_routing::sanitation::{
-    is_due, plan_day, DayOptions, DayPlan, Reason, Search, StopKind,
+    is_due, plan_day, DayOptions, DayPlan, Reason, Search, StopKind, VehicleRoute,
 };
 use rstar::{primitives::GeomWithData, RTree, AABB};
 
@@ -98,12 +98,13 @@ fn capacity_of(data: &Dataset, layer: Layer, id: i64) -> f64 {
 /// Every rule a plan must keep, checked against the data it was made from.
 fn check(data: &Dataset, options: &DayOptions, plan: &DayPlan) {
     let roads = road_index(data);
-    let shift_end = options.shift_start_s + options.shift_s;
     let mut collected: BTreeMap<i64, f64> = BTreeMap::new();
     let mut served_by: BTreeMap<i64, i64> = BTreeMap::new();
     let mut unloaded: BTreeMap<(String, i64), f64> = BTreeMap::new();
     let due_village: BTreeMap<i64, DivisionCode> =
         plan.due.iter().map(|p| (p.id, p.village)).collect();
+    let windows: BTreeMap<i64, Option<(u32, u32)>> =
+        plan.due.iter().map(|p| (p.id, p.window)).collect();
     for r in &plan.routes {
         let v = &r.vehicle;
         let stops = &r.stops;
@@ -118,7 +119,8 @@ fn check(data: &Dataset, options: &DayOptions, plan: &DayPlan) {
             "{}: time goes forward",
             v.plate
         );
-        assert_eq!(stops[0].arrival_s, options.shift_start_s);
+        assert_eq!(stops[0].arrival_s, v.shift_start_s);
+        let shift_end = v.shift_start_s + v.shift_s;
         assert!(
             stops.last().unwrap().arrival_s <= shift_end,
             "{} back at {} s, after the shift",
@@ -136,11 +138,23 @@ fn check(data: &Dataset, options: &DayOptions, plan: &DayPlan) {
                     *collected.entry(*point_id).or_default() += kg;
                     let first = *served_by.entry(*point_id).or_insert(v.id);
                     assert_eq!(first, v.id, "point {point_id} served by two vehicles");
-                    if v.kind == VehicleKind::Tricycle {
+                    if v.kind == VehicleKind::Tricycle && !v.serves_township {
                         assert_eq!(
                             due_village[point_id], v.area,
                             "a tricycle keeps to its area"
                         );
+                    }
+                    if let Some((open, close)) = windows[point_id] {
+                        assert!(
+                            s.arrival_s <= close && s.arrival_s + s.wait_s >= open,
+                            "{}: point {point_id} open {open}–{close} s, reached at {} s, \
+                             served after {} s",
+                            v.plate,
+                            s.arrival_s,
+                            s.wait_s
+                        );
+                    } else {
+                        assert_eq!(s.wait_s, 0);
                     }
                     assert!(s.snap_m <= options.max_snap_m);
                 }
@@ -154,8 +168,13 @@ fn check(data: &Dataset, options: &DayOptions, plan: &DayPlan) {
                     load = 0.0;
                     trips += 1;
                 }
-                StopKind::Start { .. } | StopKind::End { .. } => {
-                    assert!(load.abs() < 1e-9, "starts and ends empty");
+                StopKind::Start { station_id } => {
+                    assert!(load.abs() < 1e-9, "starts empty");
+                    assert_eq!(*station_id, plan.places[v.depot].id);
+                }
+                StopKind::End { station_id } => {
+                    assert!(load.abs() < 1e-9, "ends empty");
+                    assert_eq!(*station_id, plan.places[v.end].id, "{}", v.plate);
                 }
             }
         }
@@ -173,7 +192,13 @@ fn check(data: &Dataset, options: &DayOptions, plan: &DayPlan) {
         );
         let start = stops[0].at;
         assert!((g[0].x - start[0]).abs() < 1e-9 && (g[0].y - start[1]).abs() < 1e-9);
-        assert_eq!(g.first(), g.last(), "{}: a round trip", v.plate);
+        let end = stops.last().unwrap().at;
+        let last = g.last().unwrap();
+        assert!(
+            (last.x - end[0]).abs() < 1e-9 && (last.y - end[1]).abs() < 1e-9,
+            "{}: drawn to the end of its shift",
+            v.plate
+        );
         assert!(r.distance_m > 0);
     }
     for ((layer, id), kg) in &unloaded {
@@ -350,4 +375,184 @@ fn a_village_without_a_tricycle_is_served_by_the_township_trucks() {
         .unassigned
         .iter()
         .all(|u| u.reason == Reason::NoVehicle));
+}
+
+/// The feature of `layer` with `id`, to change.
+fn feature_mut(data: &mut Dataset, layer: Layer, id: i64) -> &mut Feature {
+    data.layers
+        .get_mut(&layer)
+        .unwrap()
+        .iter_mut()
+        .find(|f| f.id.map(|i| i.0) == Some(id))
+        .unwrap()
+}
+
+/// The points a route collects, in order.
+fn collected_points(r: &VehicleRoute) -> Vec<i64> {
+    r.stops
+        .iter()
+        .filter_map(|s| match s.kind {
+            StopKind::Collect { point_id, .. } => Some(point_id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn opening_hours_are_kept_or_named() {
+    let mut data = township_data();
+    let options = DayOptions::default();
+    let before = plan(&data, &options);
+    // Five points of the busiest tricycle open only part of the morning or around noon, one
+    // point only before any shift starts.
+    let busiest = before
+        .routes
+        .iter()
+        .filter(|r| r.vehicle.kind == VehicleKind::Tricycle)
+        .max_by_key(|r| r.points)
+        .unwrap();
+    let points = collected_points(busiest);
+    assert!(points.len() >= 6, "{} points", points.len());
+    let hours = [
+        ("09:00", "10:30"),
+        ("09:00", "10:30"),
+        ("09:00", "10:30"),
+        ("11:30", "12:30"),
+        ("11:30", "12:30"),
+    ];
+    for (id, (from, until)) in points.iter().zip(hours) {
+        let f = feature_mut(&mut data, Layer::CollectionPoints, *id);
+        f.properties.insert("open_from".into(), from.into());
+        f.properties.insert("open_until".into(), until.into());
+    }
+    let early = *points.last().unwrap();
+    let f = feature_mut(&mut data, Layer::CollectionPoints, early);
+    f.properties.insert("open_from".into(), "04:00".into());
+    f.properties.insert("open_until".into(), "05:00".into());
+    let after = plan(&data, &options);
+    check(&data, &options, &after);
+    for id in &points[..5] {
+        assert!(
+            after
+                .routes
+                .iter()
+                .any(|r| collected_points(r).contains(id)),
+            "point {id} with opening hours is collected: {:?}",
+            after.unassigned
+        );
+    }
+    let listed = after.unassigned.iter().find(|u| u.id == early).unwrap();
+    assert!(
+        matches!(&listed.reason, Reason::TimeWindow { open } if open == "04:00–05:00"),
+        "{listed:?}"
+    );
+    assert!(listed.reason.describe().contains("04:00–05:00"));
+    // A window the model does not accept is refused when written.
+    let mut bad = data.layers[&Layer::CollectionPoints][0]
+        .clone()
+        .with("open_from", "12:00")
+        .with("open_until", "11:00");
+    bad.id = None;
+    let e = gridgov_model::validate(Layer::CollectionPoints, &mut bad).unwrap_err();
+    assert_eq!(e.field, "open_until");
+    bad.properties.insert("open_until".into(), "25:00".into());
+    let e = gridgov_model::validate(Layer::CollectionPoints, &mut bad).unwrap_err();
+    assert!(e.reason.contains("HH:MM"), "{e}");
+}
+
+#[test]
+fn a_vehicle_keeps_its_own_shift_and_ends_where_it_is_told() {
+    let mut data = township_data();
+    let options = DayOptions::default();
+    let before = plan(&data, &options);
+    let route = before
+        .routes
+        .iter()
+        .find(|r| r.vehicle.kind == VehicleKind::Tricycle && r.trips >= 1)
+        .unwrap();
+    let id = route.vehicle.id;
+    let depot = before.places[route.vehicle.depot].id;
+    // Another station of the township to end at.
+    let end = before
+        .places
+        .iter()
+        .filter(|p| p.layer == Layer::TransferStations && p.id != depot)
+        .min_by(|a, b| {
+            let d = |p: &gridgov_routing::sanitation::UnloadPlace| {
+                let at = before.places[route.vehicle.depot].at;
+                (p.at.x - at.x).hypot(p.at.y - at.y)
+            };
+            d(a).total_cmp(&d(b))
+        })
+        .unwrap()
+        .id;
+    let f = feature_mut(&mut data, Layer::Vehicles, id);
+    f.properties.insert("shift_start".into(), "07:30".into());
+    f.properties.insert("shift_hours".into(), Value::Real(3.0));
+    f.properties
+        .insert("end_station_id".into(), Value::Integer(end));
+    let after = plan(&data, &options);
+    check(&data, &options, &after);
+    let r = after.routes.iter().find(|r| r.vehicle.id == id).unwrap();
+    assert_eq!(r.stops[0].arrival_s, 7 * 3_600 + 1_800);
+    assert!(r.stops.last().unwrap().arrival_s <= 10 * 3_600 + 1_800);
+    assert!(matches!(
+        r.stops.last().unwrap().kind,
+        StopKind::End { station_id } if station_id == end
+    ));
+    // The shorter shift leaves some of its village's points: listed, for the shift.
+    let village = r.vehicle.area;
+    let left: Vec<_> = after
+        .unassigned
+        .iter()
+        .filter(|u| u.village == village.to_string())
+        .collect();
+    assert!(
+        left.iter()
+            .all(|u| u.reason == Reason::Shift || matches!(u.reason, Reason::Unreachable { .. })),
+        "{left:?}"
+    );
+}
+
+#[test]
+fn only_a_vehicle_allowed_beyond_its_village_serves_another() {
+    let mut data = township_data();
+    // No trucks; village A loses its tricycle, village B's tricycle is allowed beyond it.
+    let vehicles = data.layers.get_mut(&Layer::Vehicles).unwrap();
+    vehicles.retain(|v| v.text("kind") == Some("tricycle"));
+    assert!(vehicles.len() >= 2);
+    let a = vehicles.remove(0).division;
+    let b = vehicles[0].id.unwrap().0;
+    let options = DayOptions::default();
+    let plan_a = plan(&data, &options);
+    check(&data, &options, &plan_a);
+    let due_in_a: Vec<i64> = plan_a
+        .due
+        .iter()
+        .filter(|p| p.village == a)
+        .map(|p| p.id)
+        .collect();
+    assert!(!due_in_a.is_empty());
+    for id in &due_in_a {
+        let u = plan_a.unassigned.iter().find(|u| u.id == *id);
+        assert_eq!(u.map(|u| &u.reason), Some(&Reason::NoVehicle), "point {id}");
+    }
+    let f = feature_mut(&mut data, Layer::Vehicles, b);
+    f.properties
+        .insert("serves_township".into(), Value::Bool(true));
+    let plan_b = plan(&data, &options);
+    check(&data, &options, &plan_b);
+    let route = plan_b.routes.iter().find(|r| r.vehicle.id == b).unwrap();
+    let by_b = collected_points(route);
+    assert!(
+        due_in_a.iter().any(|id| by_b.contains(id)),
+        "the allowed tricycle collects in {a}"
+    );
+    for id in &due_in_a {
+        let listed = plan_b.unassigned.iter().find(|u| u.id == *id);
+        assert!(
+            by_b.contains(id) || listed.is_some_and(|u| u.reason != Reason::NoVehicle),
+            "point {id}: {listed:?}"
+        );
+    }
 }

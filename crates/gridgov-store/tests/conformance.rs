@@ -472,6 +472,80 @@ async fn suite(store: &dyn Store) {
         "{e}"
     );
     reserved_ids(store).await;
+    sanitation_fields(store).await;
+}
+
+/// A collection point's opening hours and a vehicle's own shift, end station and permission
+/// to serve its whole township are stored and read back as written.
+async fn sanitation_fields(store: &dyn Store) {
+    let village = "520526101201";
+    let station = write(
+        store,
+        vec![Op::Insert(
+            Layer::TransferStations,
+            Feature::new(code(village), Some(point!(x: 104.2, y: 26.2).into()))
+                .with("name", "石门村垃圾中转站")
+                .with("capacity_t", 5.0),
+        )],
+    )
+    .await
+    .unwrap()[0];
+    let ids = write(
+        store,
+        vec![
+            Op::Insert(
+                Layer::CollectionPoints,
+                Feature::new(code(village), Some(point!(x: 104.21, y: 26.21).into()))
+                    .with("kind", "garbage_pool")
+                    .with("waste_kinds", "burnable")
+                    .with("open_from", "09:00")
+                    .with("open_until", "17:30"),
+            ),
+            Op::Insert(
+                Layer::Vehicles,
+                Feature::new(code(village), None)
+                    .with("plate", "贵F12345")
+                    .with("kind", "tricycle")
+                    .with("capacity_kg", 300.0)
+                    .with("depot_station_id", station.0)
+                    .with("end_station_id", station.0)
+                    .with("shift_start", "07:00")
+                    .with("shift_hours", 6.5)
+                    .with("serves_township", true),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    let p = store
+        .get(Layer::CollectionPoints, ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.text("open_from"), Some("09:00"));
+    assert_eq!(p.text("open_until"), Some("17:30"));
+    let v = store.get(Layer::Vehicles, ids[1]).await.unwrap().unwrap();
+    assert_eq!(v.get("end_station_id"), Some(&Value::Integer(station.0)));
+    assert_eq!(v.text("shift_start"), Some("07:00"));
+    assert_eq!(v.get("shift_hours"), Some(&Value::Real(6.5)));
+    assert_eq!(v.get("serves_township"), Some(&Value::Bool(true)));
+    // A window that closes before it opens is refused, and nothing is written.
+    let before = total(store).await;
+    let e = write(
+        store,
+        vec![Op::Insert(
+            Layer::CollectionPoints,
+            Feature::new(code(village), Some(point!(x: 104.22, y: 26.22).into()))
+                .with("kind", "bin_group")
+                .with("waste_kinds", "burnable")
+                .with("open_from", "18:00")
+                .with("open_until", "08:00"),
+        )],
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("open_until"), "{e}");
+    assert_eq!(total(store).await, before);
 }
 
 /// Reserved ids are never handed out again: a batch can insert a feature under one together

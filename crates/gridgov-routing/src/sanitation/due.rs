@@ -31,6 +31,9 @@ pub struct DuePoint {
     pub expected_kg: f64,
     /// Time spent at the point, in seconds.
     pub service_s: u32,
+    /// When it may be emptied (`open_from`, `open_until`), in seconds after midnight; `None`
+    /// when it is open all day.
+    pub window: Option<(u32, u32)>,
 }
 
 /// A place garbage is unloaded: a transfer station (or a township's incinerator).
@@ -63,9 +66,22 @@ pub struct Vehicle {
     pub area: DivisionCode,
     /// What it carries, in kilograms.
     pub capacity_kg: f64,
-    /// The station it starts from and returns to, as an index into the day's unload places.
+    /// The station it starts from, as an index into the day's unload places.
     pub depot: usize,
+    /// The station its shift ends at (`end_station_id`, else the depot), as an index into the
+    /// day's unload places.
+    pub end: usize,
+    /// When its shift starts, in seconds after midnight (`shift_start`, else the day's default).
+    pub shift_start_s: u32,
+    /// How long its shift lasts, in seconds (`shift_hours`, else the day's default).
+    pub shift_s: u32,
+    /// Whether it may serve every village of its township (`serves_township`), not only its
+    /// own area.
+    pub serves_township: bool,
 }
+
+/// Seconds in a day.
+const DAY_S: u32 = 86_400;
 
 /// Whether a point that is emptied every `every_days` days is due on `date`.
 ///
@@ -164,6 +180,11 @@ pub fn due_points(
             CollectionPointKind::GarbagePool => options.pool_service_s,
             CollectionPointKind::BinGroup => options.bin_service_s,
         };
+        let clock = |name: &str| f.text(name).and_then(gridgov_model::clock_seconds);
+        let window = match (clock("open_from"), clock("open_until")) {
+            (None, None) => None,
+            (from, until) => Some((from.unwrap_or(0), until.unwrap_or(DAY_S))),
+        };
         due.push(DuePoint {
             id,
             name,
@@ -174,6 +195,7 @@ pub fn due_points(
             households: households[i],
             expected_kg: left.min(full),
             service_s,
+            window,
         });
     }
     due.sort_by_key(|p| p.id);
@@ -214,7 +236,15 @@ pub fn vehicles(
     data: &Dataset,
     township: DivisionCode,
     places: &[UnloadPlace],
+    options: &DayOptions,
 ) -> Result<Vec<Vehicle>, DayError> {
+    let station = |id: Option<i64>| {
+        id.and_then(|d| {
+            places
+                .iter()
+                .position(|p| p.layer == Layer::TransferStations && p.id == d)
+        })
+    };
     let mut out = Vec::new();
     for f in features(data, Layer::Vehicles) {
         if !township.contains(&f.division) {
@@ -228,13 +258,7 @@ pub fn vehicles(
             .text("kind")
             .and_then(|k| k.parse::<VehicleKind>().ok())
             .unwrap_or(VehicleKind::Tricycle);
-        let wanted = f.get("depot_station_id").and_then(Value::as_i64);
-        let depot = wanted
-            .and_then(|d| {
-                places
-                    .iter()
-                    .position(|p| p.layer == Layer::TransferStations && p.id == d)
-            })
+        let depot = station(f.get("depot_station_id").and_then(Value::as_i64))
             .or_else(|| {
                 places.iter().position(|p| {
                     p.layer == Layer::TransferStations && f.division.contains(&p.division)
@@ -243,6 +267,14 @@ pub fn vehicles(
             .ok_or_else(|| DayError::NoDepot {
                 plate: plate.clone(),
             })?;
+        let end = station(f.get("end_station_id").and_then(Value::as_i64)).unwrap_or(depot);
+        let shift_start_s = f
+            .text("shift_start")
+            .and_then(gridgov_model::clock_seconds)
+            .unwrap_or(options.shift_start_s);
+        let shift_s = real(f, "shift_hours")
+            .filter(|h| *h > 0.0 && *h <= 24.0)
+            .map_or(options.shift_s, |h| (h * 3_600.0).round() as u32);
         out.push(Vehicle {
             id,
             plate,
@@ -250,6 +282,10 @@ pub fn vehicles(
             area: f.division,
             capacity_kg: real(f, "capacity_kg").unwrap_or(0.0),
             depot,
+            end,
+            shift_start_s,
+            shift_s,
+            serves_township: f.get("serves_township").and_then(Value::as_bool) == Some(true),
         });
     }
     out.sort_by_key(|v| v.id);

@@ -5,16 +5,24 @@
 //! # How a day is planned
 //!
 //! - **Areas.** A tricycle serves its village (the cleaners' assigned area); the township's
-//!   trucks serve the villages no tricycle serves. A due point no vehicle may serve is left
-//!   unassigned with [`Reason::NoVehicle`].
+//!   trucks, and any vehicle allowed to serve every village (`serves_township`), serve the
+//!   villages that have no tricycle of their own. A due point no vehicle may serve is left
+//!   unassigned with [`Reason::NoVehicle`]. Within an area, vehicles of one kind starting from
+//!   one station plan together, and each point goes to the group whose station is nearest.
 //! - **Trips.** A vehicle collects until it is full, unloads at a transfer station and goes
-//!   on. With the station it starts from as the depot, the best trips of an area are the
+//!   on. With the station it starts from as the depot, the best trips of a group are the
 //!   routes of a capacitated VRP with as many vehicles as needed (each "vehicle" a trip), which
 //!   the hybrid genetic search ([`crate::cvrp`]) solves, minimising travel time (a shift is
-//!   bounded in hours). A point holding more than one load is emptied in several loads.
-//! - **Shifts.** Trips are laid into the area's vehicles, longest first, each into the vehicle
-//!   with the least work that still has room in its shift (trip time plus an unload); a trip
-//!   that fits no shift leaves its points unassigned with [`Reason::Shift`].
+//!   bounded in hours), with the points' opening hours (`open_from`, `open_until`) as time
+//!   windows. Vehicles of a group differing in capacity are planned with the smallest. A
+//!   point holding more than one load is emptied in several loads.
+//! - **Shifts.** Each vehicle has its own shift (`shift_start`, `shift_hours`, else the day's
+//!   defaults) and ends it at its end station (`end_station_id`, else where it started). Trips
+//!   that must leave earliest (by their points' closing times) are laid first, then the longest,
+//!   each into the vehicle that would finish it first within its shift. Driven in order, a
+//!   vehicle waits at a point that is not open yet; a trip that would reach a point after it
+//!   closes leaves its points unassigned with [`Reason::TimeWindow`], one that does not fit the
+//!   shift with [`Reason::Shift`].
 //! - **Stations.** Each trip unloads at the station the vehicle started from while it has
 //!   room for the day (`capacity_t`); else at the quickest other station of the area with room,
 //!   and the vehicle drives back empty; a trip no station can take leaves its points
@@ -49,6 +57,11 @@ pub enum Reason {
     },
     /// Its trip does not fit in any vehicle's shift.
     Shift,
+    /// It is open (`open_from`–`open_until`) when no vehicle that serves it can be there.
+    TimeWindow {
+        /// Its opening hours, e.g. "14:00–16:00".
+        open: String,
+    },
     /// No station of the area can take its trip's load today.
     StationCapacity,
 }
@@ -60,6 +73,9 @@ impl Reason {
             Reason::NoVehicle => "no vehicle serves its village".into(),
             Reason::Unreachable { detail } => format!("unreachable: {detail}"),
             Reason::Shift => "its trip does not fit in any vehicle's shift".into(),
+            Reason::TimeWindow { open } => {
+                format!("no vehicle can be there while it is open ({open})")
+            }
             Reason::StationCapacity => "no station of the area can take its load today".into(),
         }
     }
@@ -121,6 +137,8 @@ pub struct Stop {
     pub name: String,
     /// Arrival, in seconds after midnight.
     pub arrival_s: u32,
+    /// Seconds waited there before the point opens (zero elsewhere).
+    pub wait_s: u32,
     /// Load on board after the stop, in kilograms.
     pub load_kg: f64,
     /// The point on the road the vehicle stops at (longitude, latitude).
@@ -192,51 +210,68 @@ pub fn plan_day(
 ) -> Result<DayPlan, DayError> {
     let due = due_points(data, township, date, options)?;
     let places = unload_places(data, township)?;
-    let fleet = vehicles(data, township, &places)?;
+    let fleet = vehicles(data, township, &places, options)?;
     let lines = road_lines(data)?;
 
-    // Areas: each village's tricycles; the trucks take the villages without one.
-    let mut areas: BTreeMap<(u8, DivisionCode), Area> = BTreeMap::new();
+    // Areas: a village's own tricycles; the township's trucks, with the vehicles allowed to
+    // serve every village, take the villages that have none of their own.
+    let mut areas: BTreeMap<DivisionCode, Vec<&Vehicle>> = BTreeMap::new();
     for v in &fleet {
-        let key = match v.kind {
-            VehicleKind::Tricycle => (0, v.area),
-            VehicleKind::Truck => (1, township),
+        let area = if v.kind == VehicleKind::Truck || v.serves_township {
+            township
+        } else {
+            v.area
         };
-        areas
-            .entry(key)
-            .or_insert_with(|| Area {
-                vehicles: Vec::new(),
-                points: Vec::new(),
-            })
-            .vehicles
-            .push(v.clone());
+        areas.entry(area).or_default().push(v);
+    }
+    // Within an area, the vehicles of one kind starting from one station form a group, and
+    // each point goes to the group whose station is nearest.
+    let mut groups: BTreeMap<(DivisionCode, VehicleKind, usize), Area> = BTreeMap::new();
+    for (&division, list) in &areas {
+        for v in list {
+            groups
+                .entry((division, v.kind, v.depot))
+                .or_insert_with(|| Area {
+                    division,
+                    vehicles: Vec::new(),
+                    points: Vec::new(),
+                })
+                .vehicles
+                .push((*v).clone());
+        }
     }
     let mut unassigned = Vec::new();
     for (i, p) in due.iter().enumerate() {
-        let village = areas
-            .contains_key(&(0, p.village))
-            .then_some((0, p.village));
-        let key = village.or_else(|| areas.contains_key(&(1, township)).then_some((1, township)));
-        match key.and_then(|k| areas.get_mut(&k)) {
-            Some(area) => area.points.push(i),
+        let area = [p.village, township]
+            .into_iter()
+            .find(|a| areas.contains_key(a));
+        let group = area.and_then(|a| {
+            groups
+                .keys()
+                .filter(|k| k.0 == a)
+                .min_by(|x, y| near2(p.at, places[x.2].at).total_cmp(&near2(p.at, places[y.2].at)))
+                .copied()
+        });
+        match group.and_then(|k| groups.get_mut(&k)) {
+            Some(g) => g.points.push(i),
             None => unassigned.push(unassigned_point(p, Reason::NoVehicle)),
         }
     }
 
-    let total_points: usize = areas.values().map(|a| a.points.len()).sum();
-    let mut networks: BTreeMap<&'static str, RoadNetwork> = BTreeMap::new();
+    let total_points: usize = groups.values().map(|a| a.points.len()).sum();
+    let mut networks: BTreeMap<VehicleKind, RoadNetwork> = BTreeMap::new();
     let mut routes = Vec::new();
     let mut unloaded_kg = vec![0.0; places.len()];
     let mut done = 0usize;
-    for area in areas.values().filter(|a| !a.points.is_empty()) {
-        let kind = area.vehicles[0].kind;
-        let key = kind.token();
-        if !networks.contains_key(key) {
-            let net = RoadNetwork::build(lines.iter().cloned(), &Profile::for_vehicle(kind))
-                .map_err(|e| DayError::Network(e.to_string()))?;
-            networks.insert(key, net);
-        }
-        let net = &networks[key];
+    for (&(_, kind, _), area) in groups.iter().filter(|(_, a)| !a.points.is_empty()) {
+        let net = match networks.entry(kind) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(
+                RoadNetwork::build(lines.iter().cloned(), &Profile::for_vehicle(kind))
+                    .map_err(|e| DayError::Network(e.to_string()))?,
+            ),
+        };
+        let net = &*net;
         let share = area.points.len() as f64 / total_points.max(1) as f64;
         let area_search = Search {
             time_limit: search.time_limit.map(|t| t.mul_f64(share)),
@@ -269,6 +304,14 @@ pub fn plan_day(
     })
 }
 
+/// Squared distance on a local plane, to find the nearest station.
+fn near2(a: Coord, b: Coord) -> f64 {
+    let k = a.y.to_radians().cos();
+    let dx = (a.x - b.x) * k;
+    let dy = a.y - b.y;
+    dx * dx + dy * dy
+}
+
 /// The road lines of the data's `roads` layer.
 fn road_lines(data: &Dataset) -> Result<Vec<RoadLine>, DayError> {
     let mut lines = Vec::new();
@@ -291,7 +334,20 @@ fn road_lines(data: &Dataset) -> Result<Vec<RoadLine>, DayError> {
     Ok(lines)
 }
 
+/// The reason for a point that is open when no vehicle can be there.
+fn window_reason(p: &DuePoint) -> Reason {
+    let (open, close) = p.window.unwrap_or((0, 86_400));
+    Reason::TimeWindow {
+        open: format!("{}–{}", clock_text(open), clock_text(close)),
+    }
+}
+
+/// The point left off the routes; a time-window reason gets the point's opening hours.
 fn unassigned_point(p: &DuePoint, reason: Reason) -> Unassigned {
+    let reason = match reason {
+        Reason::TimeWindow { .. } => window_reason(p),
+        other => other,
+    };
     Unassigned {
         id: p.id,
         name: p.name.clone(),
@@ -300,8 +356,10 @@ fn unassigned_point(p: &DuePoint, reason: Reason) -> Unassigned {
     }
 }
 
-/// Vehicles of one kind serving one area, and the due points (indices) they serve.
+/// Vehicles of one kind starting from one station, the division they serve (a village, or
+/// the township), and the due points (indices) they serve.
 struct Area {
+    division: DivisionCode,
     vehicles: Vec<Vehicle>,
     points: Vec<usize>,
 }
@@ -316,6 +374,8 @@ struct Load {
     point: usize,
     kg: f64,
     service_s: u32,
+    /// The point's opening hours, in seconds after midnight.
+    window: Option<(u32, u32)>,
 }
 
 /// A trip as solved: loads in order (indices into the area's loads).
@@ -323,10 +383,49 @@ struct Trip {
     loads: Vec<usize>,
     kg: f64,
     /// Seconds from leaving the depot to being back, unload included, when it unloads at the
-    /// depot.
+    /// depot and waits nowhere.
     seconds: u32,
+    /// The latest departure from the depot (seconds after midnight) that reaches every point
+    /// before it closes; `u32::MAX` when no point of the trip has opening hours.
+    latest: u32,
 }
 
+/// A trip driven from node `from` at `start` through its loads: the clock after the last
+/// point's service and the seconds waited at each point, or `None` when a point closes before
+/// the vehicle gets there.
+fn drive(
+    trip: &Trip,
+    loads: &[(Load, usize)],
+    from: usize,
+    start: u32,
+    secs: &dyn Fn(usize, usize) -> u32,
+) -> Option<(u32, usize, Vec<u32>)> {
+    let mut t = start;
+    let mut at = from;
+    let mut waits = Vec::with_capacity(trip.loads.len());
+    for &l in &trip.loads {
+        let (ld, node) = &loads[l];
+        t = t.saturating_add(secs(at, *node));
+        let mut wait = 0;
+        if let Some((open, close)) = ld.window {
+            if t > close {
+                return None;
+            }
+            wait = open.saturating_sub(t);
+        }
+        t += wait + ld.service_s;
+        waits.push(wait);
+        at = *node;
+    }
+    Some((t, at, waits))
+}
+
+/// The `HH:MM` of seconds after midnight.
+fn clock_text(s: u32) -> String {
+    format!("{:02}:{:02}", s / 3_600, s % 3_600 / 60)
+}
+
+#[allow(clippy::too_many_lines)]
 fn plan_area(
     net: &RoadNetwork,
     area: &Area,
@@ -338,14 +437,20 @@ fn plan_area(
 ) -> Result<AreaOutcome, DayError> {
     let mut unassigned = Vec::new();
     let depot = area.vehicles[0].depot;
-    // The places this area may unload at: the depot first, then the area's other stations.
-    let area_code = area.vehicles[0].area;
+    // The places of the matrix: the depot, the area's other stations (all of them places to
+    // unload at), then the stations shifts end at, if elsewhere.
     let mut stations: Vec<usize> = vec![depot];
     stations.extend((0..places.len()).filter(|&i| {
         i != depot
             && places[i].layer == Layer::TransferStations
-            && area_code.contains(&places[i].division)
+            && area.division.contains(&places[i].division)
     }));
+    let unload_count = stations.len();
+    for v in &area.vehicles {
+        if !stations.contains(&v.end) {
+            stations.push(v.end);
+        }
+    }
     let snap_options = SnapOptions {
         max_distance_m: Some(options.max_snap_m),
         ..SnapOptions::default()
@@ -356,11 +461,28 @@ fn plan_area(
             place: places[depot].name.clone(),
             detail: e.to_string(),
         })?;
-    let mut station_snaps: Vec<(usize, Snap)> = vec![(depot, depot_snap.clone())];
-    for &s in &stations[1..] {
-        if let Ok(snap) = net.snap_with(places[s].at, &snap_options) {
-            if snap.component == depot_snap.component {
-                station_snaps.push((s, snap));
+    // (place, its snap, whether garbage may be unloaded there)
+    let mut station_snaps: Vec<(usize, Snap, bool)> = vec![(depot, depot_snap.clone(), true)];
+    for (k, &s) in stations.iter().enumerate().skip(1) {
+        match net.snap_with(places[s].at, &snap_options) {
+            Ok(snap) if snap.component == depot_snap.component => {
+                station_snaps.push((s, snap, k < unload_count));
+            }
+            _ if k < unload_count => {}
+            Ok(_) => {
+                return Err(DayError::Unroutable {
+                    place: places[s].name.clone(),
+                    detail: format!(
+                        "a shift ends there, but its road is not joined to the roads of {}",
+                        places[depot].name
+                    ),
+                })
+            }
+            Err(e) => {
+                return Err(DayError::Unroutable {
+                    place: places[s].name.clone(),
+                    detail: e.to_string(),
+                })
             }
         }
     }
@@ -393,24 +515,45 @@ fn plan_area(
     // One matrix over the stations and the points: stations first.
     let snaps: Vec<Snap> = station_snaps
         .iter()
-        .map(|(_, s)| s.clone())
+        .map(|(_, s, _)| s.clone())
         .chain(served.iter().map(|(_, s)| s.clone()))
         .collect();
     let m = net.matrix(&snaps);
     let ns = station_snaps.len();
-    // Points the depot cannot reach or come back from (one-way dead ends) are unreachable.
+    let node_of = |place: usize| station_snaps.iter().position(|(p, _, _)| *p == place);
+    // The earliest start and latest end of the group's shifts.
+    let first_start = area
+        .vehicles
+        .iter()
+        .map(|v| v.shift_start_s)
+        .min()
+        .unwrap_or(options.shift_start_s);
+    let last_end = area
+        .vehicles
+        .iter()
+        .map(|v| v.shift_start_s + v.shift_s)
+        .max()
+        .unwrap_or(first_start);
+    // Points the depot cannot reach or come back from (one-way dead ends) are unreachable;
+    // points open only outside every shift are not served.
     let mut kept = Vec::new();
     for (k, (i, snap)) in served.into_iter().enumerate() {
         let node = ns + k;
-        if m.time(0, node).is_some() && m.time(node, 0).is_some() {
-            kept.push((i, snap, node));
-        } else {
+        let p = &due[i];
+        if m.time(0, node).is_none() || m.time(node, 0).is_none() {
             unassigned.push(unassigned_point(
-                &due[i],
+                p,
                 Reason::Unreachable {
                     detail: format!("no way there and back from {}", places[depot].name),
                 },
             ));
+        } else if p
+            .window
+            .is_some_and(|(open, close)| close < first_start || open >= last_end)
+        {
+            unassigned.push(unassigned_point(p, window_reason(p)));
+        } else {
+            kept.push((i, snap, node));
         }
     }
     let capacity = area
@@ -431,6 +574,7 @@ fn plan_area(
                     point: *i,
                     kg: kg / parts as f64,
                     service_s: p.service_s / parts as u32,
+                    window: p.window,
                 },
                 *node,
             ));
@@ -441,6 +585,7 @@ fn plan_area(
         return Ok(AreaOutcome { routes, unassigned });
     }
     let time = |a: usize, b: usize| i64::from(m.time(a, b).unwrap_or(u32::MAX / 4));
+    let secs = |a: usize, b: usize| u32::try_from(time(a, b).max(0)).unwrap_or(u32::MAX / 4);
     let nodes_of: Vec<usize> = std::iter::once(0)
         .chain(loads.iter().map(|(_, n)| *n))
         .collect();
@@ -452,12 +597,21 @@ fn plan_area(
             time(nodes_of[a], nodes_of[b])
         }
     });
-    let shift = i64::from(options.shift_s);
+    let longest_shift = area.vehicles.iter().map(|v| v.shift_s).max().unwrap_or(0);
     let unload = i64::from(options.unload_s);
+    let windowed = loads.iter().any(|(l, _)| l.window.is_some());
     let mut nodes = vec![Node::depot()];
+    if windowed {
+        // Times from the earliest shift start; a trip may leave the depot any time.
+        nodes[0].due = i64::from(last_end - first_start) - unload;
+    }
     for (l, _) in &loads {
         let mut n = Node::client((l.kg.ceil() as i64).max(0));
         n.service = i64::from(l.service_s);
+        if let Some((open, close)) = l.window {
+            n.ready = i64::from(open.saturating_sub(first_start));
+            n.due = i64::from(close.saturating_sub(first_start)).max(n.ready);
+        }
         nodes.push(n);
     }
     let problem = Problem {
@@ -467,7 +621,7 @@ fn plan_area(
         fleet: Fleet {
             capacity: capacity_kg as i64,
             vehicles: None,
-            max_duration: Some((shift - unload).max(0)),
+            max_duration: Some((i64::from(longest_shift) - unload).max(0)),
         },
         scale: 1,
     };
@@ -488,29 +642,74 @@ fn plan_area(
         .filter(|r| !r.is_empty())
         .map(|r| {
             let loads_in: Vec<usize> = r.iter().map(|&c| c - 1).collect();
-            let summary = cvrp::route_summary(&problem, r);
+            // Seconds from the depot to each point, and the latest departure that keeps
+            // every window.
+            let mut t = 0u32;
+            let mut at = 0usize;
+            let mut latest = u32::MAX;
+            for &l in &loads_in {
+                let (ld, node) = &loads[l];
+                t = t.saturating_add(secs(at, *node));
+                if let Some((_, close)) = ld.window {
+                    latest = latest.min(close.saturating_sub(t));
+                }
+                t += ld.service_s;
+                at = *node;
+            }
+            t = t.saturating_add(secs(at, 0)) + options.unload_s;
             Trip {
                 kg: loads_in.iter().map(|&l| loads[l].0.kg).sum(),
                 loads: loads_in,
-                seconds: u32::try_from(summary.duration + unload).unwrap_or(u32::MAX),
+                seconds: t,
+                latest,
             }
         })
         .collect();
-    // Longest first into the vehicle with the least work that has room.
-    trips.sort_by(|a, b| b.seconds.cmp(&a.seconds).then(a.loads.cmp(&b.loads)));
-    let mut work: Vec<(u32, Vec<Trip>)> = area.vehicles.iter().map(|_| (0, Vec::new())).collect();
-    let mut dropped: Vec<Trip> = Vec::new();
+    // Trips that must leave earliest first, then the longest; each into the vehicle that
+    // would finish it first, while its shift allows (estimated from the depot; the drive below
+    // decides).
+    trips.sort_by(|a, b| {
+        a.latest
+            .cmp(&b.latest)
+            .then(b.seconds.cmp(&a.seconds))
+            .then(a.loads.cmp(&b.loads))
+    });
+    let end_node = |v: &Vehicle| node_of(v.end).unwrap_or(0);
+    let mut free: Vec<u32> = area.vehicles.iter().map(|v| v.shift_start_s).collect();
+    let mut lists: Vec<Vec<Trip>> = area.vehicles.iter().map(|_| Vec::new()).collect();
+    let mut dropped: Vec<(Trip, Reason)> = Vec::new();
     for trip in trips {
-        let slot = work
-            .iter_mut()
-            .filter(|(t, _)| u64::from(*t) + u64::from(trip.seconds) <= u64::from(options.shift_s))
-            .min_by_key(|(t, _)| *t);
-        match slot {
-            Some((t, list)) => {
-                *t += trip.seconds;
-                list.push(trip);
+        let mut best: Option<(u32, usize)> = None;
+        let mut window_only = true;
+        for (k, v) in area.vehicles.iter().enumerate() {
+            let Some((t, at, _)) = drive(&trip, &loads, 0, free[k], &secs) else {
+                continue;
+            };
+            let back = t
+                .saturating_add(secs(at, 0))
+                .saturating_add(options.unload_s);
+            if back.saturating_add(secs(0, end_node(v))) > v.shift_start_s + v.shift_s {
+                window_only = false;
+                continue;
             }
-            None => dropped.push(trip),
+            if best.is_none_or(|(b, _)| back < b) {
+                best = Some((back, k));
+            }
+        }
+        match best {
+            Some((back, k)) => {
+                free[k] = back;
+                lists[k].push(trip);
+            }
+            None if window_only && trip.latest != u32::MAX => {
+                dropped.push((
+                    trip,
+                    Reason::TimeWindow {
+                        open: String::new(),
+                    },
+                ));
+            }
+            None => dropped.push((trip, Reason::Shift)),
         }
     }
     let point_dropped = |trip: &Trip, reason: Reason, unassigned: &mut Vec<Unassigned>| {
@@ -521,21 +720,23 @@ fn plan_area(
             }
         }
     };
-    for trip in &dropped {
-        point_dropped(trip, Reason::Shift, &mut unassigned);
+    for (trip, reason) in &dropped {
+        point_dropped(trip, reason.clone(), &mut unassigned);
     }
     // Each vehicle's day: trips in order, unloads where there is room.
-    for (v, (_, list)) in area.vehicles.iter().zip(work) {
+    for (v, list) in area.vehicles.iter().zip(lists) {
         if list.is_empty() {
             continue;
         }
-        let mut clock = options.shift_start_s;
+        let end = end_node(v);
+        let mut clock = v.shift_start_s;
         let mut stops = vec![Stop {
             kind: StopKind::Start {
                 station_id: places[depot].id,
             },
             name: places[depot].name.clone(),
             arrival_s: clock,
+            wait_s: 0,
             load_kg: 0.0,
             at: [snaps[0].snapped.x, snaps[0].snapped.y],
             snap_m: snaps[0].distance_m,
@@ -545,8 +746,7 @@ fn plan_area(
         let mut collected = 0.0;
         let mut points_seen: Vec<usize> = Vec::new();
         let mut trips_done = 0;
-        let shift_end = options.shift_start_s + options.shift_s;
-        let secs = |a: usize, b: usize| u32::try_from(time(a, b).max(0)).unwrap_or(u32::MAX / 4);
+        let shift_end = v.shift_start_s + v.shift_s;
         for trip in &list {
             // Where it unloads: the depot while it has room, else the quickest station with
             // room from the trip's last point.
@@ -554,30 +754,36 @@ fn plan_area(
             let station = station_snaps
                 .iter()
                 .enumerate()
-                .filter(|(_, (p, _))| unloaded_kg[*p] + trip.kg <= places[*p].capacity_kg)
+                .filter(|(_, (p, _, unloads))| {
+                    *unloads && unloaded_kg[*p] + trip.kg <= places[*p].capacity_kg
+                })
                 .min_by_key(|(k, _)| (usize::from(*k != 0), time(last, *k)))
-                .map(|(k, (p, _))| (k, *p));
+                .map(|(k, (p, _, _))| (k, *p));
             let Some((station_node, place)) = station else {
                 point_dropped(trip, Reason::StationCapacity, &mut unassigned);
                 continue;
             };
-            // The trip as driven from where the vehicle is; it is made only if the vehicle
-            // can still unload and be back at its depot within the shift.
-            let mut t = clock;
-            let mut at = here;
-            for &l in &trip.loads {
-                let (ld, node) = &loads[l];
-                t += secs(at, *node) + ld.service_s;
-                at = *node;
-            }
-            t += secs(at, station_node) + options.unload_s;
-            if t + secs(station_node, 0) > shift_end {
+            // The trip as driven from where the vehicle is; it is made only if every point is
+            // still open when the vehicle gets there, and the vehicle can still unload and
+            // reach the end of its shift in time.
+            let Some((t, at, waits)) = drive(trip, &loads, here, clock, &secs) else {
+                point_dropped(
+                    trip,
+                    Reason::TimeWindow {
+                        open: String::new(),
+                    },
+                    &mut unassigned,
+                );
+                continue;
+            };
+            let t = t + secs(at, station_node) + options.unload_s;
+            if t + secs(station_node, end) > shift_end {
                 point_dropped(trip, Reason::Shift, &mut unassigned);
                 continue;
             }
             trips_done += 1;
             let mut load = 0.0;
-            for &l in &trip.loads {
+            for (&l, wait) in trip.loads.iter().zip(waits) {
                 let (ld, node) = &loads[l];
                 clock += secs(here, *node);
                 legs.push((here, *node));
@@ -596,11 +802,12 @@ fn plan_area(
                     },
                     name: p.name.clone(),
                     arrival_s: clock,
+                    wait_s: wait,
                     load_kg: round1(load),
                     at: [snap.snapped.x, snap.snapped.y],
                     snap_m: snap.distance_m,
                 });
-                clock += ld.service_s;
+                clock += wait + ld.service_s;
             }
             clock += secs(here, station_node);
             legs.push((here, station_node));
@@ -615,6 +822,7 @@ fn plan_area(
                 },
                 name: places[place].name.clone(),
                 arrival_s: clock,
+                wait_s: 0,
                 load_kg: 0.0,
                 at: [snap.snapped.x, snap.snapped.y],
                 snap_m: snap.distance_m,
@@ -624,19 +832,20 @@ fn plan_area(
         if trips_done == 0 {
             continue;
         }
-        clock += secs(here, 0);
-        if here != 0 {
-            legs.push((here, 0));
+        clock += secs(here, end);
+        if here != end {
+            legs.push((here, end));
         }
         stops.push(Stop {
             kind: StopKind::End {
-                station_id: places[depot].id,
+                station_id: places[v.end].id,
             },
-            name: places[depot].name.clone(),
+            name: places[v.end].name.clone(),
             arrival_s: clock,
+            wait_s: 0,
             load_kg: 0.0,
-            at: [snaps[0].snapped.x, snaps[0].snapped.y],
-            snap_m: snaps[0].distance_m,
+            at: [snaps[end].snapped.x, snaps[end].snapped.y],
+            snap_m: snaps[end].distance_m,
         });
         let mut coords: Vec<Coord<f64>> = Vec::new();
         let mut distance_m = 0u64;
@@ -662,7 +871,7 @@ fn plan_area(
             points: points_seen.len(),
             collected_kg: round1(collected),
             distance_m,
-            duration_s: clock - options.shift_start_s,
+            duration_s: clock - v.shift_start_s,
             stops,
             geometry: LineString::new(coords),
         });
