@@ -1,6 +1,7 @@
 //! `gridgov`: the command-line program (server, demo data, import, export, database tools).
 
 mod audit;
+mod basemap;
 mod data;
 mod hotspots;
 mod lookup;
@@ -105,6 +106,9 @@ enum Command {
     User(users::UserArgs),
     /// The audit log: verify its hash chain, list records.
     Audit(audit::AuditArgs),
+    /// Offline basemaps: `basemap build` makes a PMTiles package of roads, water, land use and
+    /// divisions (from the demo county, a store, or an OpenStreetMap extract).
+    Basemap(basemap::BasemapArgs),
     /// Copy a whole store into another (GeoPackage to PostGIS and back).
     Load {
         /// The source store.
@@ -387,6 +391,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Load { from, to } => load(&from, &to).await,
         Command::User(args) => users::run(args).await,
         Command::Audit(args) => audit::run(args).await,
+        Command::Basemap(args) => basemap::run(args).await,
     }
 }
 
