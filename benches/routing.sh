@@ -3,7 +3,9 @@
 #
 #   bash benches/routing.sh [INSTANCE.vrp ...]
 #
-#   Default instances: the X instances of ../shared/geodata/cvrp (Uchoa et al., n = 101-393).
+#   Default instances: the X instances of ../shared/geodata/cvrp (Uchoa et al., n = 101-393);
+#   instances without a .sol beside them (benches/routing_generate.py) get no gap, only the
+#   ratio to PyVRP.
 #   Each instance gets DIMENSION/4 seconds (SCALE=0.25 per node), and both solvers run at
 #   the same time, one core each: `gridgov route --vrplib` pinned to core 0 and PyVRP 0.14.1
 #   (benches/routing_pyvrp.py, its default hybrid genetic search, CVRPLIB rounding) pinned to
@@ -47,10 +49,11 @@ RESULTS=$WORK/results.tsv
 for vrp in "${INSTANCES[@]}"; do
     name=$(basename "$vrp" .vrp)
     sol=${vrp%.vrp}.sol
-    [[ -f $sol ]] || die "no best-known solution $sol"
     n=$(grep -m1 -E '^ *DIMENSION' "$vrp" | tr -dc '0-9')
     [[ -n $n ]] || die "$vrp has no DIMENSION"
-    bks=$(grep -m1 -iE '^ *cost' "$sol" | tr -dc '0-9.')
+    # Generated instances (benches/routing_generate.py) have no best-known cost: no gap.
+    bks=-
+    [[ -f $sol ]] && bks=$(grep -m1 -iE '^ *cost' "$sol" | tr -dc '0-9.')
     seconds=$(awk -v n="$n" -v s="$SCALE" 'BEGIN { printf "%.2f", n * s }')
     say "$name: n = $n, $seconds s each"
     taskset -c 0 "$GRIDGOV" route --vrplib "$vrp" --seconds "$seconds" --seed "$SEED" \
@@ -78,12 +81,18 @@ BEGIN {
     print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 }
 {
-    g = ($5 - $4) / $4 * 100
-    if ($6 == "None") { p = "-"; r = "-" } else { p = sprintf("%.2f %%", ($6 - $4) / $4 * 100); r = sprintf("%.4f", $5 / $6); pr += $5 / $6; pg += ($6 - $4) / $4 * 100; np++ }
-    printf "| %s | %d | %s | %d | %d | %.2f %% | %s | %s | %s |\n", $1, $2, $3, $4, $5, g, $6, p, r
-    sg += g; k++
+    known = ($4 != "-")
+    g = known ? sprintf("%.2f %%", ($5 - $4) / $4 * 100) : "-"
+    if ($6 == "None") { p = "-"; r = "-" } else {
+        p = known ? sprintf("%.2f %%", ($6 - $4) / $4 * 100) : "-"
+        r = sprintf("%.4f", $5 / $6); pr += $5 / $6; np++
+        if (known) { pg += ($6 - $4) / $4 * 100; npk++ }
+    }
+    printf "| %s | %d | %s | %s | %d | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, g, $6, p, r
+    if (known) { sg += ($5 - $4) / $4 * 100; k++ }
+    rows++
 }
 END {
-    if (k == 0) exit 1
-    printf "| **mean** | | | | | **%.2f %%** | | **%s** | **%s** |\n", sg / k, (np ? sprintf("%.2f %%", pg / np) : "-"), (np ? sprintf("%.4f", pr / np) : "-")
+    if (rows == 0) exit 1
+    printf "| **mean** | | | | | **%s** | | **%s** | **%s** |\n", (k ? sprintf("%.2f %%", sg / k) : "-"), (npk ? sprintf("%.2f %%", pg / npk) : "-"), (np ? sprintf("%.4f", pr / np) : "-")
 }' "$RESULTS"
