@@ -712,10 +712,18 @@ async fn server_answers_over_http() {
             .send()
             .await?;
         assert_eq!(r.status(), 400);
-        // The page and MapLibre are served from the machine itself.
+        // The page and its script (MapLibre bundled in) are served from the machine itself.
         let page = client.get(format!("{base}/")).send().await?;
         assert_eq!(page.status(), 200);
-        assert!(page.text().await?.contains("maplibre"));
+        let html = page.text().await?;
+        let start = html.find("assets/index.js").expect("the page loads its script");
+        let src: String = html[start..]
+            .chars()
+            .take_while(|c| *c != '"')
+            .collect();
+        let script = client.get(format!("{base}/{src}")).send().await?;
+        assert_eq!(script.status(), 200);
+        assert!(script.text().await?.contains("maplibre"));
         Ok::<(), reqwest::Error>(())
     }
     .await;

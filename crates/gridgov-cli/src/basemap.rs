@@ -70,6 +70,24 @@ pub async fn run(args: BasemapArgs) -> Result<()> {
     }
 }
 
+/// Builds the default basemap (zooms 0 to 14) of a store's layers into `out`: what
+/// `gridgov serve` does on the first run of the demo county, when there is no package yet.
+pub async fn build_from_store(store: &str, out: &std::path::Path) -> Result<()> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    build(BuildArgs {
+        from: From::Roads,
+        pbf: None,
+        store: Some(store.to_owned()),
+        seed: 42,
+        min_zoom: 0,
+        max_zoom: 14,
+        out: out.to_path_buf(),
+    })
+    .await
+}
+
 /// The layers a basemap draws from a store.
 const LAYERS: [Layer; 6] = [
     Layer::Roads,

@@ -49,9 +49,16 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        /// Folder of the web front end (`index.html`, `static/`, `node_modules/`).
+        /// Folder of the web front end (`dist/`, built by `npm run build`, and `node_modules/`).
         #[arg(long, default_value = "web")]
         web_dir: PathBuf,
+        /// Folder of the map styles (`styles/light.json`, `styles/dark.json`).
+        #[arg(long, default_value = "tiles")]
+        tiles_dir: PathBuf,
+        /// The offline basemap package (`gridgov basemap build`). On the demo county's first
+        /// run (no --store) it is built when missing.
+        #[arg(long, default_value = "tiles/demo.pmtiles")]
+        basemap: PathBuf,
         /// Size bound of the in-memory vector tile cache in MiB; 0 turns it off.
         #[arg(long, default_value_t = 256)]
         tile_cache_mb: usize,
@@ -212,10 +219,17 @@ struct DisputeOptions {
     escalation_minutes: u64,
 }
 
+/// Where `serve` finds the web pages, the map styles and the basemap package.
+struct Files {
+    web_dir: PathBuf,
+    tiles_dir: PathBuf,
+    basemap: PathBuf,
+}
+
 async fn serve(
     store: Option<String>,
     addr: SocketAddr,
-    web_dir: PathBuf,
+    files: Files,
     tile_cache_mb: usize,
     limits: Limits,
     disputes: DisputeOptions,
@@ -239,8 +253,20 @@ async fn serve(
             );
             demo(path, 42).await?;
         }
+        if !files.basemap.exists() {
+            eprintln!(
+                "gridgov: {} does not exist; drawing the demo county's basemap there",
+                files.basemap.display()
+            );
+            basemap::build_from_store(DEFAULT_STORE, &files.basemap).await?;
+        }
         DEFAULT_STORE.to_owned()
     };
+    let Files {
+        web_dir,
+        tiles_dir,
+        basemap: basemap_path,
+    } = files;
     let parsed: StoreUrl = url.parse()?;
     let store: Box<dyn Store> = match &parsed {
         StoreUrl::Postgres(u) => {
@@ -277,11 +303,22 @@ async fn serve(
             "gridgov: warning: {parsed} has no user accounts; nobody can sign in until one is made with `gridgov user add NAME --role county_admin --scope CODE --store URL`"
         );
     }
-    if !web_dir.join("index.html").exists() {
+    if !web_dir.join("dist/index.html").exists() {
         eprintln!(
-            "gridgov: warning: {} has no index.html; the API works, the map page does not (run from the repository root, or pass --web-dir)",
+            "gridgov: warning: {} has no dist/index.html; the API works, the pages do not (build them with `bash scripts/setup.sh --server`, run from the repository root, or pass --web-dir)",
             web_dir.display()
         );
+    }
+    let map = gridgov_server::basemap::Basemap::open(basemap_path.clone(), tiles_dir.join("styles"))
+        .with_context(|| format!("opening the basemap {}", basemap_path.display()))?;
+    if map.archive.is_none() {
+        eprintln!(
+            "gridgov: warning: no basemap at {}; maps draw gridgov's layers without one (build it with `gridgov basemap build`)",
+            basemap_path.display()
+        );
+    }
+    if let Err(why) = &map.fonts {
+        eprintln!("gridgov: warning: map labels in Latin script will not draw: {why}");
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -302,6 +339,7 @@ async fn serve(
         tile_cache_mb.saturating_mul(1 << 20),
     )
     .with_limits(limits)
+    .with_basemap(map)
     .with_disputes(gridgov_server::disputes::Settings {
         deadlines: Arc::new(deadlines),
         ..gridgov_server::disputes::Settings::default()
@@ -349,6 +387,8 @@ async fn run(cli: Cli) -> Result<()> {
             store,
             addr,
             web_dir,
+            tiles_dir,
+            basemap,
             tile_cache_mb,
             rate_limit,
             request_timeout_secs,
@@ -370,7 +410,12 @@ async fn run(cli: Cli) -> Result<()> {
                 deadlines: dispute_deadlines,
                 escalation_minutes,
             };
-            serve(store, addr, web_dir, tile_cache_mb, limits, disputes).await
+            let files = Files {
+                web_dir,
+                tiles_dir,
+                basemap,
+            };
+            serve(store, addr, files, tile_cache_mb, limits, disputes).await
         }
         Command::Demo { out, seed } => demo(&out, seed).await,
         Command::Import(args) => data::import(args).await,

@@ -11,14 +11,20 @@
 //! - [`auth`]: login, sessions and the deny-by-default gate before every route; handlers take
 //!   the signed-in [`auth::Principal`].
 //! - [`error::ApiError`] is the one error type; every failure is a problem+json body.
-//! - Static files: `/` is `web/index.html`, `/static/*` is `web/static/`, and
+//! - [`basemap`]: the offline basemap (`/basemap.json`, `/basemap/…`), glyphs (`/fonts/…`) and
+//!   map styles (`/styles/…`).
+//! - Pages: `/`, `/m`, `/login`, `/planner` and `/sanitation` are `web/dist/*.html` (built from
+//!   `web/src` by `npm run build`), `/assets/*` is `web/dist/assets/`, and
 //!   `/vendor/maplibre-gl/*` is MapLibre GL JS from `web/node_modules/maplibre-gl/dist/`.
 
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod basemap;
+pub mod dashboard;
 pub mod disputes;
 pub mod error;
+pub mod events;
 pub mod hotspots;
 pub mod items;
 pub mod jobs;
@@ -30,6 +36,7 @@ pub mod openapi;
 pub mod partition;
 pub mod route_plans;
 pub mod tiles;
+pub mod way;
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -80,7 +87,7 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     /// `postgis` or `geopackage`, for the health check.
     pub store_kind: &'static str,
-    /// The folder with `index.html`, `static/` and `node_modules/`.
+    /// The folder with `dist/` (the built pages) and `node_modules/`.
     pub web_dir: Arc<FsPath>,
     /// The in-memory index over the store, kept current on every write.
     pub index: Arc<LiveIndex>,
@@ -96,6 +103,12 @@ pub struct Shared {
     pub limiter: Arc<limits::RateLimiter>,
     /// The dispute workflow's deadlines and clock ([`AppState::with_disputes`]).
     pub disputes: disputes::Settings,
+    /// Disputes' changes for `/api/v1/events`, told by the index.
+    pub events: Arc<events::EventHub>,
+    /// The offline basemap, its glyphs and styles ([`AppState::with_basemap`]).
+    pub basemap: basemap::SharedBasemap,
+    /// The road network for `/api/v1/way`, rebuilt after the roads change.
+    pub roads: Arc<way::RoadCache>,
 }
 
 impl AppState {
@@ -115,6 +128,10 @@ impl AppState {
                 cache.invalidate(touched);
             }
         }));
+        let events = Arc::new(events::EventHub::default());
+        index.on_feature_change(Layer::Disputes, events.listener());
+        let roads = Arc::new(way::RoadCache::default());
+        index.on_change(roads.listener());
         Self(Arc::new(Shared {
             store,
             store_kind,
@@ -126,6 +143,9 @@ impl AppState {
             tile_reads: Arc::default(),
             limiter: Arc::new(limits::RateLimiter::new(limits::Limits::unlimited())),
             disputes: disputes::Settings::default(),
+            events,
+            basemap: Arc::new(basemap::Basemap::none()),
+            roads,
         }))
     }
 
@@ -142,6 +162,14 @@ impl AppState {
     pub fn with_limits(self, limits: limits::Limits) -> Self {
         let mut shared = Arc::unwrap_or_clone(self.0);
         shared.limiter = Arc::new(limits::RateLimiter::new(limits));
+        Self(Arc::new(shared))
+    }
+
+    /// The state with this basemap (package, fonts, styles).
+    #[must_use]
+    pub fn with_basemap(self, basemap: basemap::Basemap) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.basemap = Arc::new(basemap);
         Self(Arc::new(shared))
     }
 
@@ -169,7 +197,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/api/docs", get(openapi::docs_page))
-        .nest_service("/static", ServeDir::new(web.join("static")))
+        .nest_service("/assets", ServeDir::new(web.join("dist/assets")))
         .nest_service(
             "/vendor/maplibre-gl",
             ServeDir::new(web.join("node_modules/maplibre-gl/dist")),
@@ -178,7 +206,11 @@ pub fn router(state: AppState) -> Router {
             "/vendor/swagger-ui",
             ServeDir::new(web.join("node_modules/swagger-ui-dist")),
         )
-        .route_service("/", ServeFile::new(web.join("index.html")))
+        .route_service("/", ServeFile::new(web.join("dist/index.html")))
+        .route_service("/m", ServeFile::new(web.join("dist/m.html")))
+        .route_service("/login", ServeFile::new(web.join("dist/login.html")))
+        .route_service("/planner", ServeFile::new(web.join("dist/planner.html")))
+        .route_service("/sanitation", ServeFile::new(web.join("dist/sanitation.html")))
         .fallback(not_found)
         .with_state(state.clone());
     // The cross-cutting middleware wraps the whole router once rather than each route
@@ -228,6 +260,14 @@ fn api_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(items::reveal))
         .routes(routes!(h3_counts))
+        .routes(routes!(dashboard::glossary))
+        .routes(routes!(dashboard::grid_summary))
+        .routes(routes!(events::events))
+        .routes(routes!(way::get_way))
+        .routes(routes!(basemap::tilejson))
+        .routes(routes!(basemap::tile))
+        .routes(routes!(basemap::glyph_range))
+        .routes(routes!(basemap::style))
         .nest("/ogc", ogc::routes())
         .merge(tiles::routes())
         .merge(hotspots::routes())

@@ -30,11 +30,19 @@ pub struct Touched {
 /// A function told of every change the index applies (tile caches listen).
 pub type Listener = Box<dyn Fn(&Touched) + Send + Sync>;
 
+/// A function told of each feature a change of one layer replaced: the feature before (`None`
+/// when it is new) and after (`None` when it is gone). It is called while the index is being
+/// written, so it must not read the index; it should only pass the news on (the event feed
+/// sends it to a channel).
+pub type FeatureListener =
+    Box<dyn Fn(Option<&gridgov_model::Feature>, Option<&gridgov_model::Feature>) + Send + Sync>;
+
 /// A [`CountyIndex`] that follows the store.
 pub struct LiveIndex {
     store: Arc<dyn Store>,
     index: RwLock<CountyIndex>,
     listeners: RwLock<Vec<Listener>>,
+    feature_listeners: RwLock<Vec<(Layer, FeatureListener)>>,
 }
 
 impl std::fmt::Debug for LiveIndex {
@@ -61,6 +69,7 @@ impl LiveIndex {
             store,
             index: RwLock::new(CountyIndex::new(layers)),
             listeners: RwLock::new(Vec::new()),
+            feature_listeners: RwLock::new(Vec::new()),
         });
         tokio::spawn(follow(Arc::downgrade(&live), feed));
         Ok(live)
@@ -80,6 +89,15 @@ impl LiveIndex {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(listener);
+    }
+
+    /// Calls `listener` with each feature of `layer` that a change replaces, before and after.
+    /// Changes that reload a whole layer (a bulk load) are not told feature by feature.
+    pub fn on_feature_change(&self, layer: Layer, listener: FeatureListener) {
+        self.feature_listeners
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((layer, listener));
     }
 
     fn tell(&self, touched: &Touched) {
@@ -115,12 +133,20 @@ impl LiveIndex {
                 for id in ids {
                     now.push((*id, self.store.get(layer, *id).await?));
                 }
+                let feature_listeners = self
+                    .feature_listeners
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let mut index = self.write();
                 let mut areas = Vec::new();
                 let rect = |f: &gridgov_model::Feature| f.geometry.as_ref()?.bounding_rect();
                 for (id, feature) in now {
                     let id = FeatureId(id.0);
-                    if let Some(old) = index.layer(layer).and_then(|l| l.get(id)) {
+                    let old = index.layer(layer).and_then(|l| l.get(id));
+                    for (_, listen) in feature_listeners.iter().filter(|(l, _)| *l == layer) {
+                        listen(old, feature.as_ref());
+                    }
+                    if let Some(old) = old {
                         areas.extend(rect(old));
                     }
                     match feature {

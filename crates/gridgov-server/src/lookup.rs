@@ -65,6 +65,25 @@ fn parse_degrees(name: &str, text: Option<&str>) -> Result<f64, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("parameter '{name}': '{text}' is not {what}")))
 }
 
+/// The `lon`, `lat` and `crs` parameters of one point, each checked (a 400 naming the one at
+/// fault).
+pub(crate) fn parse_point(
+    lon: Option<&str>,
+    lat: Option<&str>,
+    crs: Option<&str>,
+) -> Result<(Crs, f64, f64), ApiError> {
+    let lon = parse_degrees("lon", lon)?;
+    let lat = parse_degrees("lat", lat)?;
+    gridgov_model::crs::lon_lat(lon, lat).map_err(|e| {
+        let name = match e {
+            gridgov_model::crs::RangeError::Longitude(_) => "lon",
+            gridgov_model::crs::RangeError::Latitude(_) => "lat",
+        };
+        ApiError::BadRequest(format!("parameter '{name}': {e}"))
+    })?;
+    Ok((parse_crs(crs)?, lon, lat))
+}
+
 fn division(f: Option<&Feature>) -> Value {
     f.map_or(Value::Null, |f| {
         json!({
@@ -125,16 +144,7 @@ pub async fn get_lookup(
     QueryParams(p): QueryParams<LookupParams>,
 ) -> Result<Json<Value>, ApiError> {
     let access = Access::of(&who, &s)?;
-    let lon = parse_degrees("lon", p.lon.as_deref())?;
-    let lat = parse_degrees("lat", p.lat.as_deref())?;
-    gridgov_model::crs::lon_lat(lon, lat).map_err(|e| {
-        let name = match e {
-            gridgov_model::crs::RangeError::Longitude(_) => "lon",
-            gridgov_model::crs::RangeError::Latitude(_) => "lat",
-        };
-        ApiError::BadRequest(format!("parameter '{name}': {e}"))
-    })?;
-    let crs = parse_crs(p.crs.as_deref())?;
+    let (crs, lon, lat) = parse_point(p.lon.as_deref(), p.lat.as_deref(), p.crs.as_deref())?;
     let index = s.index.read();
     let found = index.lookup_where(crs, lon, lat, &access).ok_or_else(|| {
         ApiError::NotFound(format!(

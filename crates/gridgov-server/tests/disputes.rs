@@ -837,3 +837,180 @@ async fn the_server_sweeps_by_itself() {
     assert_eq!(sweeps[0].event.actor, "system");
     sweeper.abort();
 }
+
+/// Opens `/api/v1/events` as the router's user; the answer's body is the stream.
+async fn events(app: &axum::Router) -> Body {
+    use tower::ServiceExt;
+    let r = app
+        .clone()
+        .oneshot(Request::get("/api/v1/events").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    r.into_body()
+}
+
+/// The next `dispute` event's data within `wait`, or `None` (keep-alive comments skipped).
+async fn next_dispute(body: &mut Body, wait: std::time::Duration) -> Option<Value> {
+    use http_body_util::BodyExt;
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut text = String::new();
+    loop {
+        let frame = tokio::time::timeout_at(deadline, body.frame()).await.ok()??;
+        if let Ok(data) = frame.unwrap().into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            if block.lines().any(|l| l == "event: dispute") {
+                let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+                return Some(serde_json::from_str(data).unwrap());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn reports_and_escalations_reach_the_event_feeds_that_hold_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = GpkgStore::open(&dir.path().join("e.gpkg")).await.unwrap();
+    write(&store, county()).await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let clock = TestClock::at(start());
+    let team = users(store.clone(), store.as_ref(), &clock).await;
+    let wait = std::time::Duration::from_secs(2);
+    let mut screen = events(&team.screen).await;
+    let mut other_township = events(&team.village_b).await;
+    let mut worker = events(&team.worker).await;
+
+    // Reported in grid G02 (east): the screen hears of it, without the description or parties.
+    let (status, _, case) = report(&team.village, 104.3, 26.5).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_i64().unwrap();
+    let e = next_dispute(&mut screen, wait).await.expect("a report event");
+    assert_eq!(
+        (e["id"].as_i64(), e["kind"].as_str()),
+        (Some(id), Some("reported"))
+    );
+    assert_eq!(e["level"], "village");
+    assert_eq!(e["division_code"], VILLAGE_A);
+    let text = e.to_string();
+    assert!(!text.contains("承包地边界纠纷") && !text.contains("张三"), "{text}");
+
+    // Escalated to the township: the screen hears it as an escalation.
+    let (s, _, after) = step(&team.village, id, json!({"action": "escalate", "note": "涉及两村"})).await;
+    assert_eq!(s, StatusCode::OK, "{after}");
+    let e = next_dispute(&mut screen, wait).await.expect("an escalation event");
+    assert_eq!(
+        (e["id"].as_i64(), e["kind"].as_str(), e["level"].as_str()),
+        (Some(id), Some("escalated"), Some("township"))
+    );
+
+    // Village B's officer (another township) and grid G01's worker hear nothing of it.
+    let quiet = std::time::Duration::from_millis(300);
+    assert_eq!(next_dispute(&mut other_township, quiet).await, None);
+    assert_eq!(next_dispute(&mut worker, quiet).await, None);
+
+    // A report in G01 reaches its grid worker.
+    let (status, _, case) = report(&team.village, 104.1, 26.5).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let e = next_dispute(&mut worker, wait).await.expect("G01's report");
+    assert_eq!(e["id"], case["id"]);
+}
+
+#[tokio::test]
+async fn grids_are_counted_without_naming_anyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = GpkgStore::open(&dir.path().join("s.gpkg")).await.unwrap();
+    let mut ops = county();
+    let d = |s: &str| s.parse().unwrap();
+    // Three households in G01, one in G02; a landlord with a rental house in G02; a supervised
+    // person whose fence lies in G01.
+    for (i, x) in [104.05, 104.1, 104.15, 104.3].iter().enumerate() {
+        ops.push(Op::Insert(
+            Layer::Households,
+            Feature::new(d(VILLAGE_A), Some(geo::point!(x: *x, y: 26.4).into()))
+                .with("address", format!("{i}号")),
+        ));
+    }
+    let mut landlord = Feature::new(d(VILLAGE_A), None)
+        .with("name", "王五")
+        .with("id_card", "11010519491231002X");
+    landlord.id = Some(FeatureId(900));
+    ops.push(Op::Insert(Layer::Persons, landlord));
+    ops.push(Op::Insert(
+        Layer::RentalHouses,
+        Feature::new(d(VILLAGE_A), Some(geo::point!(x: 104.35, y: 26.6).into()))
+            .with("address", "出租屋1号")
+            .with("landlord_id", 900_i64),
+    ));
+    ops.push(Op::Insert(
+        Layer::SupervisedPersons,
+        Feature::new(d(VILLAGE_A), Some(rect(104.05, 26.7, 104.1, 26.75).into()))
+            .with("person_id", 900_i64)
+            .with("category", "community_correction")
+            .with("officer", "赵六")
+            .with("start_date", chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),
+    ));
+    write(&store, ops).await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let clock = TestClock::at(start());
+    let team = users(store.clone(), store.as_ref(), &clock).await;
+    let (status, _, case) = report(&team.village, 104.3, 26.5).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let summary = |app: &axum::Router, query: &str| {
+        let uri = format!("/api/v1/grids/summary{query}");
+        let app = app.clone();
+        async move {
+            request(&app, Request::get(uri).body(Body::empty()).unwrap()).await
+        }
+    };
+    let (s, _, body) = summary(&team.screen, "").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let grids = body["grids"].as_array().unwrap();
+    let by_code = |code: &str| {
+        grids
+            .iter()
+            .find(|g| g["code"] == format!("{VILLAGE_A}-{code}"))
+            .unwrap()
+            .clone()
+    };
+    let (g1, g2) = (by_code("G01"), by_code("G02"));
+    assert_eq!(
+        (g1["households"].as_u64(), g1["rental_houses"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(
+        (g2["households"].as_u64(), g2["rental_houses"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(g1["supervised_persons"], 1);
+    assert_eq!(g2["supervised_persons"], 0);
+    assert_eq!((g1["open_disputes"].as_u64(), g2["open_disputes"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(body["totals"]["households"], 4);
+    let text = body.to_string();
+    for name in ["王五", "赵六", "李四", "13900000000"] {
+        assert!(!text.contains(name), "{name} in {text}");
+    }
+    // A village officer sees the counts but nothing of supervision; the grid worker only
+    // their grid; another township's officer is refused village A.
+    let (_, _, body) = summary(&team.village, "").await;
+    assert!(body["grids"][0]["supervised_persons"].is_null(), "{body}");
+    assert!(body["totals"]["supervised_persons"].is_null());
+    let (_, _, body) = summary(&team.worker, "").await;
+    let codes: Vec<&str> = body["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["code"].as_str())
+        .collect();
+    assert_eq!(codes, [format!("{VILLAGE_A}-G01")]);
+    let (s, _, body) = summary(&team.village_b, &format!("?division={VILLAGE_A}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let (s, _, body) = summary(&team.screen, "?division=52052610").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+}

@@ -147,6 +147,14 @@ async fn send(app: &axum::Router, method: &str, uri: &str, body: Option<&str>) -
     let start = Instant::now();
     let r = app.clone().oneshot(req).await.unwrap();
     let status = r.status();
+    // An event stream never ends: its head is the answer.
+    if r.headers().get("content-type").is_some_and(|t| t == "text/event-stream") {
+        return Answer {
+            status,
+            result: result(b""),
+            took: start.elapsed(),
+        };
+    }
     let bytes = r.into_body().collect().await.unwrap().to_bytes();
     Answer {
         status,
@@ -311,6 +319,15 @@ async fn corpus(store: Arc<dyn Store>, served: Arc<dyn Store>) {
     for route in &routes {
         // Logging out would end the session the corpus runs in.
         if route.path.ends_with("/logout") {
+            continue;
+        }
+        // The basemap's routes read a package file and fonts, never the store; their
+        // malformed inputs are answered in tests/basemap.rs. The way to a station reads the
+        // index's roads (this county has none); its inputs are checked in route_plans.rs.
+        if ["/basemap", "/fonts/", "/styles/", "/api/v1/way"]
+            .iter()
+            .any(|p| route.path.starts_with(p))
+        {
             continue;
         }
         let base = base_query(route);

@@ -7,6 +7,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
 
 mod common;
 use common::{app, get, request, text};
@@ -27,6 +28,14 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("delete", "/api/v1/layers/{layer}/items/{id}"),
     ("post", "/api/v1/layers/{layer}/items/{id}/reveal"),
     ("get", "/api/v1/layers/{layer}/h3"),
+    ("get", "/api/v1/glossary"),
+    ("get", "/api/v1/grids/summary"),
+    ("get", "/api/v1/events"),
+    ("get", "/api/v1/way"),
+    ("get", "/basemap.json"),
+    ("get", "/basemap/{z}/{x}/{y}"),
+    ("get", "/fonts/{fontstack}/{range}"),
+    ("get", "/styles/{name}"),
     ("get", "/api/v1/lookup"),
     ("post", "/api/v1/lookup"),
     ("get", "/ogc"),
@@ -114,7 +123,19 @@ async fn the_document_is_openapi_3_1_and_lists_every_operation() {
             .replace("{id}", "1")
             .replace("{fid}", "1")
             .replace("{name}", "households.json")
-            .replace("{z}/{x}/{y}", "10/5/5.mvt");
+            .replace("{z}/{x}/{y}", "10/5/5.mvt")
+            .replace("{fontstack}", "DejaVu%20Sans%20Book")
+            .replace("{range}", "0-255.pbf");
+        if uri == "/api/v1/events" {
+            // An event stream never ends: its answer's head is what tells.
+            let r = app
+                .clone()
+                .oneshot(Request::get(&uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{uri}");
+            continue;
+        }
         let (status, _, body) = request(
             &app,
             Request::builder()

@@ -217,7 +217,7 @@ async fn every_bad_request_is_a_problem_and_nothing_breaks() {
             StatusCode::NOT_FOUND,
         ),
         (
-            req("GET", "/static/../../etc/passwd", None, vec![]),
+            req("GET", "/assets/../../etc/passwd", None, vec![]),
             StatusCode::NOT_FOUND,
         ),
     ];

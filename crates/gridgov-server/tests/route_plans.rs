@@ -339,3 +339,94 @@ async fn route_plans_on_postgis_under_row_security() {
     story(server, owner).await;
     db.drop_now().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_way_to_the_nearest_station_follows_the_roads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(GpkgStore::open(&dir.path().join("w.gpkg")).await.unwrap());
+    write(store.as_ref(), township()).await.unwrap();
+    let index = LiveIndex::start(store.clone()).await.unwrap();
+    let app = router(AppState::new(
+        store.clone(),
+        "test",
+        dir.path().to_path_buf(),
+        index,
+        1 << 20,
+    ));
+    let token = sign_in(&app, store.as_ref(), "admin", Role::CountyAdmin, COUNTY).await;
+    let app = as_user(app, &token);
+    // Every vertex of the demo's roads, to the network's 1e-7° precision.
+    let key = |x: f64, y: f64| ((x * 1e7).round() as i64, (y * 1e7).round() as i64);
+    let mut road_vertices = std::collections::HashSet::new();
+    for f in &demo().layers[&Layer::Roads] {
+        if let Some(geo::Geometry::LineString(l)) = &f.geometry {
+            road_vertices.extend(l.0.iter().map(|c| key(c.x, c.y)));
+        }
+    }
+    // From a household of the township to the station the lookup names.
+    let household = demo().layers[&Layer::Households]
+        .iter()
+        .find(|h| code(TOWNSHIP).contains(&h.division))
+        .unwrap();
+    let Some(geo::Geometry::Point(at)) = household.geometry else {
+        panic!("a household is a point")
+    };
+    let q = format!("lon={}&lat={}&crs=wgs84", at.x(), at.y());
+    let (s, found) = get(&app, &format!("/api/v1/lookup?{q}")).await;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    let station = found["transfer_station"]["id"].as_i64().unwrap();
+    let straight = found["transfer_station"]["distance_m"].as_f64().unwrap();
+    let (s, way) = get(&app, &format!("/api/v1/way?{q}&station={station}")).await;
+    assert_eq!(s, StatusCode::OK, "{way}");
+    assert_eq!(way["geometry"]["type"], "LineString");
+    let coords: Vec<(f64, f64)> = way["geometry"]["coordinates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+        .collect();
+    assert!(coords.len() > 4, "{coords:?}");
+    assert_eq!(coords[0], (at.x(), at.y()), "it starts where the worker stands");
+    let end = found["transfer_station"]["coordinates"].as_array().unwrap();
+    assert_eq!(
+        *coords.last().unwrap(),
+        (end[0].as_f64().unwrap(), end[1].as_f64().unwrap()),
+        "it ends at the station"
+    );
+    // Between the walks to and from the roads (and the points where it joins them), every
+    // vertex is a vertex of a road.
+    let off: Vec<&(f64, f64)> = coords[2..coords.len() - 2]
+        .iter()
+        .filter(|(x, y)| !road_vertices.contains(&key(*x, *y)))
+        .collect();
+    assert!(off.is_empty(), "{} vertices off the roads: {off:?}", off.len());
+    let p = &way["properties"];
+    let total = p["distance_m"].as_f64().unwrap();
+    assert!(
+        total >= straight - 1.0,
+        "{total} m by road, {straight} m straight"
+    );
+    assert!(p["duration_s"].as_u64().unwrap() > 0);
+    assert_eq!(p["station"]["id"], station);
+
+    // Bad requests are named; a station that is not there is not found.
+    let (s, b) = get(&app, &format!("/api/v1/way?{q}&station=abc")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["detail"].as_str().unwrap().contains("station"));
+    let (s, b) = get(&app, &format!("/api/v1/way?{q}&station=987654")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    let (s, b) = get(
+        &app,
+        &format!("/api/v1/way?lon={}&lat={}&station={station}", at.x(), at.y()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b["detail"].as_str().unwrap().contains("crs"));
+    let (s, b) = get(
+        &app,
+        &format!("/api/v1/way?lon=100.0&lat=30.0&crs=wgs84&station={station}"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+}

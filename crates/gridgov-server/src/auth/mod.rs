@@ -151,10 +151,14 @@ fn is_public(method: &Method, path: &str) -> bool {
     match path {
         "/api/v1/health" => true,
         "/api/v1/auth/login" => method == Method::POST,
-        "/" | "/login" => method == Method::GET || method == Method::HEAD,
+        // The pages themselves hold no data: each asks `/api/v1/auth/me` and sends the
+        // visitor to /login without a session.
+        "/" | "/login" | "/m" | "/planner" | "/sanitation" => {
+            method == Method::GET || method == Method::HEAD
+        }
         _ => {
             (method == Method::GET || method == Method::HEAD)
-                && (path.starts_with("/static/") || path.starts_with("/vendor/"))
+                && (path.starts_with("/assets/") || path.starts_with("/vendor/"))
         }
     }
 }
