@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what gridgov needs to build, run and test on Debian 12, then the web
-# dependencies (web/node_modules). Idempotent, and a quick no-op when all is there.
+# Installs what gridgov needs to build, run and test on Debian 12, then the web dependencies
+# (web/node_modules) and builds the pages (web/dist). Idempotent, a quick no-op when all is there.
 #
 #   bash scripts/setup.sh            everything: build, server, PostGIS, Chromium, web
 #   bash scripts/setup.sh --server   only what `scripts/serve.sh` needs (no PostGIS,
@@ -46,6 +46,9 @@ fi
 if grep -q '^name = "bindgen"$' "$ROOT/Cargo.lock"; then
     want+=(clang libclang-dev)
 fi
+# The server draws the basemap's Latin labels from DejaVu Sans (glyphs made from the font
+# files, gridgov_basemap::Fonts::debian); Chinese labels are drawn by the browser.
+want+=(fonts-dejavu-core)
 if ! command -v node >/dev/null 2>&1; then
     # Debian 12's own Node.js (18) is enough; machines that already have a node (for
     # instance from NodeSource, which bundles npm) keep theirs.
@@ -95,9 +98,11 @@ if [[ $MODE == full && ! -x /usr/lib/postgresql/15/bin/initdb ]]; then
     exit 1
 fi
 
-# --- web/node_modules --------------------------------------------------------------
+# --- web/node_modules and web/dist ---------------------------------------------------
 # `npm ci` wipes and reinstalls node_modules every time, so it runs only when the
 # lockfile changed since the last install (or the devDependencies are newly needed).
+# The build tools (esbuild) are dependencies, so that `--server` (`--omit=dev`) can build;
+# TypeScript's checker (`npm run check`, for the tests) is a devDependency.
 
 WEB="$ROOT/web"
 stamp="$WEB/node_modules/.gridgov-setup"
@@ -112,4 +117,15 @@ else
     say "npm ${npm_args[*]} (web/)"
     (cd "$WEB" && npm "${npm_args[@]}" >/dev/null)
     echo "$lock_sum $MODE" >"$stamp"
+fi
+
+# The pages (web/src, TypeScript) are bundled into web/dist by `npm run build`, again only
+# when the sources, the build script or the lockfile changed since the last build.
+build_sum=$(cd "$WEB" && find src build.mjs package.json package-lock.json tsconfig.json -type f -print0 |
+    sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+build_stamp="$WEB/dist/.gridgov-build"
+if [[ ! -f $WEB/dist/index.html || ! -f $build_stamp || $(cat "$build_stamp") != "$build_sum" ]]; then
+    say "npm run build (web/ -> web/dist)"
+    (cd "$WEB" && npm run --silent build >/dev/null)
+    echo "$build_sum" >"$build_stamp"
 fi

@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing
 # (scripts/setup.sh), starts a throwaway PostGIS (scripts/pg.sh), then runs
 #   cargo fmt --check, cargo clippy -D warnings, cargo doc -D warnings, cargo test --workspace,
-#   and the browser tests (node --test tests/web/) against the binary cargo test built.
+#   the pages' type check (npm run check in web/) and the browser tests (node --test
+#   tests/web/) against the binary cargo test built.
 # Every step must pass; PostGIS that cannot be started fails the run. The server is
 # stopped and its directory removed on exit, whatever happened.
 #
@@ -91,6 +92,8 @@ if ((${#web_tests[@]} == 0)); then
     say "no browser tests found in tests/web/"
     exit 1
 fi
+# The pages' TypeScript, strict (scripts/setup.sh has built web/dist from it).
+step "web: npm run check (tsc --noEmit)" npm --prefix web run --silent check
 step "browser tests (node --test tests/web/)" node --test "${web_tests[@]}"
 
 current="done"

@@ -1,0 +1,326 @@
+// The grid planner (`/planner`): pick a village (or a whole township), set the targets (grids
+// or a household range, tolerance, barriers, weights), run the partitioner on the server with
+// a progress bar (POST /api/v1/partition-plans), see the plan over the grids in force
+// (coloured by deviation) with its per-grid statistics, compare it with them, and approve it.
+// Every plan is kept as a draft until it is approved.
+
+import 'maplibre-gl/dist/maplibre-gl.css';
+import '../styles/common.css';
+import '../styles/desk.css';
+
+import { api, HttpError, query } from '../lib/api';
+import { byId, h, setState } from '../lib/dom';
+import { label, loadGlossary } from '../lib/glossary';
+import { renderHeader } from '../lib/header';
+import { applyStatic, formatNumber, formatPercent, onLangChange, t, type MessageKey } from '../lib/i18n';
+import { addTilesSource, addUnderLabels, bboxOf, createMap, layerBounds, loadStyle, maplibregl } from '../lib/map';
+import { canRead, requireUser, scopeDivision, type Me } from '../lib/session';
+
+interface Division {
+  geometry: GeoJSON.Geometry | null;
+  properties: { code: string; name: string };
+}
+
+interface PlanGridProps {
+  code: string;
+  name: string;
+  households: number;
+  workload: number;
+  deviation: number;
+  compactness: number;
+  on_feature: number;
+  units: number;
+}
+
+interface PartitionPlan {
+  id: number;
+  name: string;
+  division_code: string;
+  status: 'draft' | 'approved' | 'effective' | 'superseded';
+  status_zh: string;
+  job: 'running' | 'done' | 'failed' | null;
+  job_zh: string | null;
+  job_error: string | null;
+  progress: number | null;
+  effective_from: string | null;
+  parameters: { tolerance?: number } | null;
+  summary: { grids: number; households: number; within_tolerance: number; mean_compactness: number; balanced: boolean } | null;
+  grids?: { type: 'FeatureCollection'; features: Array<{ type: 'Feature'; geometry: GeoJSON.Geometry; properties: PlanGridProps }> };
+}
+
+interface Comparison {
+  grids: Array<{ code: string; change: string; current_households: number | null; plan_households: number | null; households_in: number; households_out: number }>;
+  totals: { added: number; removed: number; changed: number; unchanged: number; moved: number; current_grids: number; plan_grids: number };
+}
+
+const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
+/** Roles that draw plans (README: county admins anywhere, township officers their township, village officers their village). */
+const PLANNERS = new Set(['county_admin', 'township_officer', 'village_officer']);
+
+let me: Me;
+let map: maplibregl.Map;
+let townships: Division[] = [];
+let villages: Division[] = [];
+let plans: PartitionPlan[] = [];
+let shown: PartitionPlan | null = null;
+let comparison: Comparison | null = null;
+
+const canPlan = (): boolean => PLANNERS.has(me.role) && me.writes.includes('grid_plans') && me.writes.includes('grids');
+
+function note(text: string, kind: 'info' | 'error' = 'info'): void {
+  const el = byId('plan-note');
+  el.textContent = text;
+  el.dataset.kind = kind;
+}
+
+/** The area chosen: a village, or the township when no village is. */
+function area(): { field: 'village' | 'township'; code: string } {
+  const village = byId<HTMLSelectElement>('village').value;
+  return village ? { field: 'village', code: village } : { field: 'township', code: byId<HTMLSelectElement>('township').value };
+}
+
+async function loadVillages(): Promise<void> {
+  const township = byId<HTMLSelectElement>('township').value;
+  villages = (await api<{ features: Division[] }>(`/api/v1/layers/villages/items${query({ division: township, limit: 1000 })}`)).features;
+  const select = byId<HTMLSelectElement>('village');
+  const whole = me.role === 'village_officer' ? [] : [h('option', { value: '' }, t('pl.wholeTownship'))];
+  select.replaceChildren(...whole, ...villages.map((v) => h('option', { value: v.properties.code }, v.properties.name)));
+  if (villages[0] && select.options.length > villages.length) select.value = villages[0].properties.code;
+}
+
+async function loadPlans(): Promise<void> {
+  const answer = await api<{ plans: PartitionPlan[] }>(`/api/v1/partition-plans${query({ division: area().code })}`);
+  plans = answer.plans.sort((a, b) => b.id - a.id);
+  drawPlans();
+}
+
+function drawPlans(): void {
+  const list = byId('plans');
+  if (plans.length === 0) {
+    list.replaceChildren(h('li', { class: 'empty' }, t('pl.noPlans')));
+    return;
+  }
+  list.replaceChildren(...plans.slice(0, 12).map((p) => {
+    const b = h('button', { type: 'button', 'data-plan': p.id, 'aria-current': String(shown?.id === p.id) },
+      `#${p.id} ${p.name}`, h('span', { class: 'job' }, label('plan status', p.status, p.status_zh)));
+    b.addEventListener('click', () => void showPlan(p.id));
+    return h('li', {}, b);
+  }));
+}
+
+function progress(p: number | null): void {
+  const box = byId('progress');
+  box.hidden = p === null;
+  if (p === null) return;
+  (box.querySelector('.bar') as HTMLElement).style.width = `${p}%`;
+  (box.querySelector('.text') as HTMLElement).textContent = t('pl.running', { p: Math.round(p) });
+}
+
+function body(): Record<string, string | number | boolean> {
+  const { field, code } = area();
+  const b: Record<string, string | number | boolean> = { [field]: code };
+  if (byId<HTMLSelectElement>('target').value === 'grids') b.grids = Number(byId<HTMLInputElement>('grids').value);
+  else b.households = byId<HTMLInputElement>('households').value.trim();
+  b.tolerance = Number(byId<HTMLInputElement>('tolerance').value);
+  const barriers = [...byId('barriers').querySelectorAll<HTMLInputElement>('input:checked')].map((x) => x.value);
+  if (barriers.length) b.barriers = barriers.join(',');
+  const weights = byId<HTMLInputElement>('weights').value.trim();
+  if (weights) b.weights = weights;
+  b.seconds = Number(byId<HTMLInputElement>('seconds').value);
+  if (byId<HTMLInputElement>('rebalance').checked) b.rebalance = true;
+  return b;
+}
+
+async function run(): Promise<void> {
+  const button = byId<HTMLButtonElement>('run');
+  button.disabled = true;
+  note('');
+  progress(0);
+  try {
+    const created = await api<PartitionPlan>('/api/v1/partition-plans', { method: 'POST', json: body() });
+    let plan = created;
+    while (plan.job === 'running') {
+      progress(plan.progress ?? 0);
+      await new Promise((r) => setTimeout(r, 1000));
+      plan = await api<PartitionPlan>(`/api/v1/partition-plans/${created.id}`);
+    }
+    progress(null);
+    if (plan.job === 'failed') note(t('pl.failed', { detail: plan.job_error ?? '' }), 'error');
+    else note(t('pl.savedDraft', { id: plan.id }));
+    await loadPlans();
+    await showPlan(created.id);
+  } catch (e) {
+    progress(null);
+    note(t('pl.failed', { detail: e instanceof HttpError ? e.detail || String(e.status) : String(e) }), 'error');
+  } finally {
+    button.disabled = !canPlan();
+  }
+}
+
+async function showPlan(id: number): Promise<void> {
+  shown = await api<PartitionPlan>(`/api/v1/partition-plans/${id}`);
+  comparison = null;
+  drawPlans();
+  drawPlan();
+  drawOnMap(true);
+  if (shown.job === 'done' || shown.job === null) {
+    comparison = await api<Comparison>(`/api/v1/partition-plans/${id}/compare`).catch(() => null);
+    drawPlan();
+  }
+}
+
+function tolerance(): number {
+  return shown?.parameters?.tolerance ?? 0.1;
+}
+
+function drawPlan(): void {
+  const box = byId('plan');
+  if (!shown) {
+    box.replaceChildren(h('p', { class: 'note' }, t('pl.pick')));
+    return;
+  }
+  const p = shown;
+  const children: Node[] = [h('h2', {}, p.name, h('span', { class: 'status-tag', id: 'plan-status', 'data-status': p.status }, label('plan status', p.status, p.status_zh)))];
+  if (p.summary) {
+    children.push(h('p', { class: 'summary', id: 'plan-summary' }, t('pl.summary', {
+      grids: p.summary.grids, households: p.summary.households, within: p.summary.within_tolerance, compactness: formatNumber(p.summary.mean_compactness, 2),
+    })));
+  }
+  const features = p.grids?.features ?? [];
+  if (features.length) {
+    const head = h('tr', {}, ...(['pl.grid', 'pl.households', 'pl.deviation', 'pl.compactness', 'pl.onFeature'] as MessageKey[]).map((k) => h('th', {}, t(k))));
+    const rows = features.map((f) => {
+      const g = f.properties;
+      return h('tr', { 'data-grid': g.code },
+        h('td', { title: g.code }, g.name),
+        h('td', {}, formatNumber(g.households)),
+        h('td', { class: Math.abs(g.deviation) > tolerance() ? 'off' : '' }, `${g.deviation >= 0 ? '+' : ''}${formatPercent(g.deviation)}`),
+        h('td', {}, formatNumber(g.compactness, 2)),
+        h('td', {}, formatPercent(g.on_feature)));
+    });
+    children.push(h('table', { class: 'grid-stats', id: 'grid-stats' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+  }
+  if (comparison) {
+    const c = comparison.totals;
+    children.push(h('h2', {}, t('pl.compare')), h('p', { id: 'compare-totals' }, t('pl.compareTotals', {
+      current: c.current_grids, plan: c.plan_grids, added: c.added, removed: c.removed, changed: c.changed, moved: c.moved,
+    })));
+  }
+  if (p.status === 'draft' && p.job === 'done' && canPlan()) {
+    const d = new Date();
+    const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    const date = h('input', { type: 'date', id: 'effective-from', value: today, 'aria-label': t('pl.effectiveFrom') });
+    const approve = h('button', { type: 'button', class: 'primary', id: 'approve' }, t('pl.approve'));
+    approve.addEventListener('click', () => {
+      approve.disabled = true;
+      api<PartitionPlan>(`/api/v1/partition-plans/${p.id}/approve`, { method: 'POST', json: { effective_from: (date as HTMLInputElement).value } })
+        .then(async () => {
+          note(t('pl.approved', { id: p.id }));
+          await loadPlans();
+          await showPlan(p.id);
+          addGridsInForce();
+        })
+        .catch((e: unknown) => {
+          approve.disabled = false;
+          note(t('pl.failed', { detail: e instanceof HttpError ? e.detail || String(e.status) : String(e) }), 'error');
+        });
+    });
+    children.push(h('div', { class: 'approve' }, h('span', {}, t('pl.effectiveFrom')), date, approve));
+  }
+  box.replaceChildren(...children);
+}
+
+function drawOnMap(fit: boolean): void {
+  const source = map.getSource('plan') as maplibregl.GeoJSONSource | undefined;
+  if (!source) return;
+  const features = shown?.grids?.features ?? [];
+  source.setData(features.length ? { type: 'FeatureCollection', features } : EMPTY);
+  const tol = tolerance();
+  if (map.getLayer('plan-fill')) {
+    map.setPaintProperty('plan-fill', 'fill-color', ['case', ['<', ['get', 'deviation'], -tol], '#4d8df7', ['>', ['get', 'deviation'], tol], '#f2637b', '#4ecb73']);
+  }
+  const { code } = area();
+  if (map.getLayer('grids-line')) map.setFilter('grids-line', ['==', ['slice', ['get', 'code'], 0, code.endsWith('000') ? 9 : 12], code.slice(0, code.endsWith('000') ? 9 : 12)]);
+  if (fit) {
+    const box = features.length
+      ? bboxOf({ type: 'GeometryCollection', geometries: features.map((f) => f.geometry) })
+      : bboxOf((villages.find((v) => v.properties.code === code) ?? townships.find((x) => x.properties.code === code))?.geometry);
+    if (box) map.fitBounds(box, { padding: 40, duration: 600 });
+  }
+}
+
+/** The grids in force as dashed lines; again after an approval, which changes them. */
+function addGridsInForce(): void {
+  if (!canRead(me, 'grids')) return;
+  if (map.getLayer('grids-line')) map.removeLayer('grids-line');
+  if (map.getSource('grids')) map.removeSource('grids');
+  addTilesSource(map, 'grids');
+  map.addLayer({ id: 'grids-line', type: 'line', source: 'grids', 'source-layer': 'grids', paint: { 'line-color': '#333', 'line-width': 2, 'line-dasharray': [2, 2] } });
+  drawOnMap(false);
+}
+
+async function areaChanged(): Promise<void> {
+  shown = null;
+  comparison = null;
+  drawPlan();
+  drawOnMap(true);
+  await loadPlans();
+}
+
+async function main(): Promise<void> {
+  applyStatic(document);
+  me = await requireUser();
+  renderHeader(byId('header'), { title: 'pl.title', me });
+  const scope = scopeDivision(me);
+  const [{ style, basemap }] = await Promise.all([loadStyle('light'), loadGlossary()]);
+  if (!basemap) byId('map-note').textContent = t('map.noBasemap');
+  const townshipScope = scope.endsWith('000000') ? scope : `${scope.slice(0, 9)}000`;
+  townships = (await api<{ features: Division[] }>(`/api/v1/layers/townships/items${query({ division: townshipScope, limit: 100 })}`)).features;
+  byId<HTMLSelectElement>('township').replaceChildren(...townships.map((tw) => h('option', { value: tw.properties.code }, tw.properties.name)));
+  await loadVillages();
+  if (me.role === 'village_officer') byId<HTMLSelectElement>('village').value = scope;
+  const run_ = byId<HTMLButtonElement>('run');
+  run_.disabled = !canPlan();
+  if (!canPlan()) {
+    run_.hidden = true;
+    note(t('pl.cannotPlan'));
+  }
+  map = createMap({ container: byId('map'), style, bounds: bboxOf(townships[0]?.geometry) ?? (await layerBounds('townships')) });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
+  (window as unknown as { gridgov: object }).gridgov = { map };
+  await new Promise<void>((resolve) => map.once('load', () => resolve()));
+  if (canRead(me, 'villages')) {
+    addTilesSource(map, 'villages');
+    addUnderLabels(map, { id: 'villages-line', type: 'line', source: 'villages', 'source-layer': 'villages', paint: { 'line-color': '#9aa9b8', 'line-width': 1 } });
+  }
+  map.addSource('plan', { type: 'geojson', data: EMPTY });
+  addUnderLabels(map, { id: 'plan-fill', type: 'fill', source: 'plan', paint: { 'fill-color': '#4ecb73', 'fill-opacity': 0.45 } });
+  addUnderLabels(map, { id: 'plan-line', type: 'line', source: 'plan', paint: { 'line-color': '#1f2d3d', 'line-width': 1.5 } });
+  addGridsInForce();
+  byId('township').addEventListener('change', () => void loadVillages().then(areaChanged));
+  byId('village').addEventListener('change', () => void areaChanged());
+  byId('target').addEventListener('change', () => {
+    const byGrids = byId<HTMLSelectElement>('target').value === 'grids';
+    byId('grids').hidden = !byGrids;
+    byId('households').hidden = byGrids;
+  });
+  byId<HTMLFormElement>('plan-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (canPlan()) void run();
+  });
+  onLangChange(() => {
+    drawPlans();
+    drawPlan();
+  });
+  drawPlan();
+  drawOnMap(true);
+  await loadPlans();
+  setState('ready');
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  setState('error');
+  note(t('common.error', { detail: e instanceof Error ? e.message : String(e) }), 'error');
+});
