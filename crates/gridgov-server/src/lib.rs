@@ -418,7 +418,12 @@ pub struct H3Params {
     pub resolution: Option<String>,
 }
 
-/// `GET /api/v1/layers/{layer}/h3?resolution=`: how many features lie in each H3 cell.
+/// The fewest households or rental houses a cell of the command screen's density may hold.
+pub const MIN_CELL: usize = 3;
+
+/// `GET /api/v1/layers/{layer}/h3?resolution=`: how many features lie in each H3 cell. The
+/// command-center screen may count households and rental houses (cells of fewer than
+/// [`MIN_CELL`] left out) though it reads neither.
 #[utoipa::path(get, path = "/api/v1/layers/{layer}/h3", tag = "features",
     params(("layer" = String, Path, description = "A layer with geometry"), H3Params),
     responses(
@@ -433,7 +438,15 @@ async fn h3_counts(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let layer = parse_layer(&layer)?;
     let access = access::Access::of(&who, &s)?;
-    access.read(layer)?;
+    // The command-center screen reads no personal layer, but shows where households and
+    // rental houses are dense: it gets their counts per cell, never a cell of fewer than
+    // `MIN_CELL` (which could point at one house).
+    let density_only = !who.role().reads(layer)
+        && who.role() == gridgov_model::Role::CommandScreen
+        && matches!(layer, Layer::Households | Layer::RentalHouses);
+    if !density_only {
+        access.read(layer)?;
+    }
     let text = p.resolution.as_deref().unwrap_or("9");
     let resolution = text
         .trim()
@@ -469,6 +482,9 @@ async fn h3_counts(
                 *counts.entry(cell).or_insert(0usize) += 1;
             }
         }
+    }
+    if density_only {
+        counts.retain(|_, n| *n >= MIN_CELL);
     }
     let total: usize = counts.values().sum();
     let cells: Vec<_> = counts

@@ -942,12 +942,18 @@ async fn grids_are_counted_without_naming_anyone() {
         .with("id_card", "11010519491231002X");
     landlord.id = Some(FeatureId(900));
     ops.push(Op::Insert(Layer::Persons, landlord));
-    ops.push(Op::Insert(
-        Layer::RentalHouses,
-        Feature::new(d(VILLAGE_A), Some(geo::point!(x: 104.35, y: 26.6).into()))
-            .with("address", "出租屋1号")
-            .with("landlord_id", 900_i64),
-    ));
+    // Three rental houses side by side in G02, one alone in G01.
+    for (i, (x, y)) in [(104.35, 26.6), (104.3501, 26.6), (104.35, 26.6001), (104.1, 26.9)]
+        .into_iter()
+        .enumerate()
+    {
+        ops.push(Op::Insert(
+            Layer::RentalHouses,
+            Feature::new(d(VILLAGE_A), Some(geo::point!(x: x, y: y).into()))
+                .with("address", format!("出租屋{i}号"))
+                .with("landlord_id", 900_i64),
+        ));
+    }
     ops.push(Op::Insert(
         Layer::SupervisedPersons,
         Feature::new(d(VILLAGE_A), Some(rect(104.05, 26.7, 104.1, 26.75).into()))
@@ -982,11 +988,11 @@ async fn grids_are_counted_without_naming_anyone() {
     let (g1, g2) = (by_code("G01"), by_code("G02"));
     assert_eq!(
         (g1["households"].as_u64(), g1["rental_houses"].as_u64()),
-        (Some(3), Some(0))
+        (Some(3), Some(1))
     );
     assert_eq!(
         (g2["households"].as_u64(), g2["rental_houses"].as_u64()),
-        (Some(1), Some(1))
+        (Some(1), Some(3))
     );
     assert_eq!(g1["supervised_persons"], 1);
     assert_eq!(g2["supervised_persons"], 0);
@@ -1013,4 +1019,29 @@ async fn grids_are_counted_without_naming_anyone() {
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
     let (s, _, body) = summary(&team.screen, "?division=52052610").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+
+    // The screen's rental-house density: the cell of three, not the house alone; no
+    // supervised person's place, no person at all.
+    let h3 = |app: &axum::Router, layer: &str| {
+        let uri = format!("/api/v1/layers/{layer}/h3?resolution=9");
+        let app = app.clone();
+        async move { request(&app, Request::get(uri).body(Body::empty()).unwrap()).await }
+    };
+    let (s, _, body) = h3(&team.screen, "rental_houses").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let counts: Vec<u64> = body["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [3], "{body}");
+    assert_eq!(body["total"], 3);
+    let (s, _, body) = h3(&team.admin, "rental_houses").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["total"], 4, "the county admin counts every house");
+    for layer in ["supervised_persons", "persons"] {
+        let (s, _, body) = h3(&team.screen, layer).await;
+        assert!(s.is_client_error(), "{layer}: {s} {body}");
+    }
 }
