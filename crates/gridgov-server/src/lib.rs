@@ -54,7 +54,9 @@ use utoipa_axum::routes;
 use openapi::Problem;
 use serde_json::json;
 use tower::ServiceBuilder;
+use axum::http::{header, HeaderValue};
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 
@@ -197,7 +199,17 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/api/docs", get(openapi::docs_page))
-        .nest_service("/assets", ServeDir::new(web.join("dist/assets")))
+        // Assets are addressed with a hash of their content (`?v=`): kept for a year; pages
+        // are asked again each time, so a new build is seen at once.
+        .nest_service(
+            "/assets",
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                ))
+                .service(ServeDir::new(web.join("dist/assets"))),
+        )
         .nest_service(
             "/vendor/maplibre-gl",
             ServeDir::new(web.join("node_modules/maplibre-gl/dist")),
@@ -206,11 +218,11 @@ pub fn router(state: AppState) -> Router {
             "/vendor/swagger-ui",
             ServeDir::new(web.join("node_modules/swagger-ui-dist")),
         )
-        .route_service("/", ServeFile::new(web.join("dist/index.html")))
-        .route_service("/m", ServeFile::new(web.join("dist/m.html")))
-        .route_service("/login", ServeFile::new(web.join("dist/login.html")))
-        .route_service("/planner", ServeFile::new(web.join("dist/planner.html")))
-        .route_service("/sanitation", ServeFile::new(web.join("dist/sanitation.html")))
+        .route_service("/", page(&web, "index"))
+        .route_service("/m", page(&web, "m"))
+        .route_service("/login", page(&web, "login"))
+        .route_service("/planner", page(&web, "planner"))
+        .route_service("/sanitation", page(&web, "sanitation"))
         .fallback(not_found)
         .with_state(state.clone());
     // The cross-cutting middleware wraps the whole router once rather than each route
@@ -240,6 +252,19 @@ pub fn router(state: AppState) -> Router {
     } else {
         Router::new().fallback_service(outer.service(guarded))
     }
+}
+
+/// A page of `web/dist`, asked again on every visit (`Cache-Control: no-cache`).
+fn page(
+    web: &FsPath,
+    name: &str,
+) -> tower_http::set_header::SetResponseHeader<ServeFile, HeaderValue> {
+    ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .service(ServeFile::new(web.join(format!("dist/{name}.html"))))
 }
 
 /// The API's routes, each registered together with its OpenAPI description.

@@ -112,9 +112,18 @@ async fn nothing_answers_without_a_session_but_health_login_and_pages() {
     let health = Request::get("/api/v1/health").body(Body::empty()).unwrap();
     assert_eq!(status(&app, health).await, StatusCode::OK);
     // The pages and their scripts hold no data: they load, then ask for a session.
+    // Pages are asked again each visit; assets (addressed by a hash of their content) kept.
     for uri in ["/", "/m", "/login", "/planner", "/sanitation", "/assets/app.js"] {
         let page = Request::get(uri).body(Body::empty()).unwrap();
-        assert_eq!(status(&app, page).await, StatusCode::OK, "{uri}");
+        let (st, headers, _) = request(&app, page).await;
+        assert_eq!(st, StatusCode::OK, "{uri}");
+        let cache = headers[header::CACHE_CONTROL].to_str().unwrap();
+        let expected = if uri.starts_with("/assets/") {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        assert_eq!(cache, expected, "{uri}");
     }
 }
 
