@@ -633,7 +633,9 @@ async function main(): Promise<void> {
   map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
   (window as unknown as { gridgov: object }).gridgov = { map };
 
-  await new Promise<void>((resolve) => map.once('load', () => resolve()));
+  // gridgov's layers are added as soon as the style is read, so that their tiles load
+  // together with the basemap's rather than after them.
+  await new Promise<void>((resolve) => (map.isStyleLoaded() ? resolve() : map.once('style.load', () => resolve())));
   // Division names: the basemap's own `places` labels when it has them, else ours (when the
   // style has glyphs at all).
   const basemapNames = style.layers.some((l) => l.type === 'symbol' && l['source-layer'] === 'places');

@@ -238,7 +238,9 @@ async function main(): Promise<void> {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
   (window as unknown as { gridgov: object }).gridgov = { map, lookup };
-  await new Promise<void>((resolve) => map.once('load', () => resolve()));
+  // gridgov's layers are added as soon as the style is read, so that their tiles load
+  // together with the basemap's rather than after them.
+  await new Promise<void>((resolve) => (map.isStyleLoaded() ? resolve() : map.once('style.load', () => resolve())));
   if (canRead(me, 'villages')) {
     addTilesSource(map, 'villages');
     addUnderLabels(map, { id: 'villages-line', type: 'line', source: 'villages', 'source-layer': 'villages', paint: { 'line-color': '#5b7fa6', 'line-width': 1 } });
