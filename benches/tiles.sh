@@ -36,11 +36,16 @@
 # server: TileJSON (curl), `tile_bench compare`/`fetch` (--a-token, --b-token, --token) and
 # wrk (benches/tiles.lua reads TILES_AUTHORIZATION). Martin and fixed_body get no header.
 #
-# Environment: CARGO_TARGET_DIR (default ./target), MARTIN, MARTIN_POOL_SIZE (default:
+# PARTS (default "postgis gpkg cached") picks the parts to run: PARTS=cached measures the
+# cached tiles alone (PostGIS, the demo and the addresses are still set up; the other rows of
+# the table stay empty).
+#
+# Environment: CARGO_TARGET_DIR (default ./target), PARTS, MARTIN, MARTIN_POOL_SIZE (default:
 # Martin's own, 20; gridgov's pool is 8), ADDRESSES, SEED (42), WRK_*, WARM_SECONDS, ROUNDS,
 # ENCODING, SKIP_BUILD=1 (use the binaries already built), KEEP=1 (keep the work folder).
-# Ports 18090–18094 on 127.0.0.1. Needs PostgreSQL 15 + PostGIS (scripts/setup.sh), wrk,
-# curl, jq. Speed is never asserted: this prints figures for BENCHMARKS.md.
+# Ports PORT_BASE (18090) to PORT_BASE + 4 on 127.0.0.1. Needs PostgreSQL 15 + PostGIS
+# (scripts/setup.sh), wrk, curl, jq. Speed is never asserted: this prints figures for
+# BENCHMARKS.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,13 +60,15 @@ WRK_SECONDS=${WRK_SECONDS:-20}
 WARM_SECONDS=${WARM_SECONDS:-5}
 ROUNDS=${ROUNDS:-2}
 ENCODING=${ENCODING:-gzip}
+PARTS=${PARTS:-postgis gpkg cached}
 MARTIN=${MARTIN:-/work/tools/martin/bin/martin}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-GRIDGOV_PORT=18090
-MARTIN_PORT=18091
-FIXED_PORT=18092
-CACHED_PORT=18093
-GPKG_PORT=18094
+PORT_BASE=${PORT_BASE:-18090}
+GRIDGOV_PORT=$PORT_BASE
+MARTIN_PORT=$((PORT_BASE + 1))
+FIXED_PORT=$((PORT_BASE + 2))
+CACHED_PORT=$((PORT_BASE + 3))
+GPKG_PORT=$((PORT_BASE + 4))
 # The account every gridgov server is signed in with (a throwaway store: the password is fixed).
 BENCH_USER=bench
 BENCH_PASSWORD=gridgov-tile-bench
@@ -125,8 +132,15 @@ FIXED_BODY=$TARGET/release/fixed_body
 for b in "$GRIDGOV" "$TILE_BENCH" "$FIXED_BODY"; do
     [[ -x $b ]] || die "$b is missing (build with cargo build --release -p gridgov-cli -p gridgov-bench --bins)"
 done
+# part NAME: whether PARTS holds NAME.
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+for p in $PARTS; do
+    [[ $p == postgis || $p == gpkg || $p == cached ]] || die "PARTS: unknown part '$p' (postgis, gpkg, cached)"
+done
 HAVE_MARTIN=""
-if [[ -x $MARTIN ]]; then
+if ! part postgis; then
+    R[martin_version]="not measured: PARTS=$PARTS"
+elif [[ -x $MARTIN ]]; then
     HAVE_MARTIN=1
     R[martin_version]=$("$MARTIN" --version 2>/dev/null | head -n1 || echo "martin (version unknown)")
 else
@@ -222,11 +236,13 @@ bench() {
     say "  $key: ${R[${key}_requests_per_s]} requests/s, p50 ${R[${key}_p50_ms]} ms, p99 ${R[${key}_p99_ms]} ms, ${R[${key}_non_2xx]} non-2xx, ${R[${key}_socket_errors]} socket errors, server CPU ${R[${key}_server_cpu_s]} s"
 }
 
+# The figures of RPS[KEY], one a line (none for a part not run).
+figures() { tr ' ' '\n' <<<"${RPS[$1]:-}" | { grep -v '^$' || true; }; }
 median() {
-    tr ' ' '\n' <<<"${RPS[$1]:-}" | grep -v '^$' | sort -g |
+    figures "$1" | sort -g |
         awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) printf "%.0f", v[(NR + 1) / 2]; else printf "%.0f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-rounds_of() { tr ' ' '\n' <<<"${RPS[$1]:-}" | grep -v '^$' | awk '{ printf "%s%.0f", (NR > 1 ? " / " : ""), $1 }'; }
+rounds_of() { figures "$1" | awk '{ printf "%s%.0f", (NR > 1 ? " / " : ""), $1 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "—" }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "—") print "—"; else print (r >= t ? "met" : "MISSED") }'; }
 
@@ -288,6 +304,7 @@ if [[ -n $HAVE_MARTIN ]]; then
 fi
 
 for round in $(seq 1 "$ROUNDS"); do
+    part postgis || break
     order="gridgov martin"
     ((round % 2 == 0)) && order="martin gridgov"
     for side in $order; do
@@ -306,56 +323,61 @@ stop_server martin
 
 # ---------------------------------------------------------------------------------------
 # 3. GeoPackage, caches off (gridgov on PostGIS still up, for the comparison of tiles).
-say "3. gridgov on the GeoPackage, caches off (port $GPKG_PORT)"
-add_bench_user "$WORK/demo.gpkg" || die "could not add the bench account to the GeoPackage"
-start_server gpkg "$GPKG_PORT" /api/v1/health \
-    "$GRIDGOV" serve --store "$WORK/demo.gpkg" --addr "127.0.0.1:$GPKG_PORT" --web-dir "$ROOT/web" --tile-cache-mb 0 --rate-limit 0
-GPKG_TOKEN=$(sign_in "$GPKG_PORT") || die "could not sign in to gridgov on port $GPKG_PORT"
-"$TILE_BENCH" compare --label gpkg_all --a "gpkg=http://127.0.0.1:$GPKG_PORT" \
-    --a-paths "$WORK/gridgov_all.paths" --a-token "$GPKG_TOKEN" \
-    --b "postgis=http://127.0.0.1:$GRIDGOV_PORT" --b-paths "$WORK/gridgov_all.paths" \
-    --b-token "$PG_TOKEN" --encoding "$ENCODING" \
-    --report "$WORK/compare_gpkg.txt" >"$WORK/compare_gpkg.out"
-collect "$WORK/compare_gpkg.out"
-stop_server gridgov
-for round in $(seq 1 "$ROUNDS"); do
-    for mix in all layers; do
-        say "3. round $round: GeoPackage, $mix"
-        bench "gpkg_$mix" gpkg "$GPKG_PORT" "$WORK/gridgov_$mix.paths" "$GPKG_TOKEN"
+if part gpkg; then
+    say "3. gridgov on the GeoPackage, caches off (port $GPKG_PORT)"
+    add_bench_user "$WORK/demo.gpkg" || die "could not add the bench account to the GeoPackage"
+    start_server gpkg "$GPKG_PORT" /api/v1/health \
+        "$GRIDGOV" serve --store "$WORK/demo.gpkg" --addr "127.0.0.1:$GPKG_PORT" --web-dir "$ROOT/web" --tile-cache-mb 0 --rate-limit 0
+    GPKG_TOKEN=$(sign_in "$GPKG_PORT") || die "could not sign in to gridgov on port $GPKG_PORT"
+    "$TILE_BENCH" compare --label gpkg_all --a "gpkg=http://127.0.0.1:$GPKG_PORT" \
+        --a-paths "$WORK/gridgov_all.paths" --a-token "$GPKG_TOKEN" \
+        --b "postgis=http://127.0.0.1:$GRIDGOV_PORT" --b-paths "$WORK/gridgov_all.paths" \
+        --b-token "$PG_TOKEN" --encoding "$ENCODING" \
+        --report "$WORK/compare_gpkg.txt" >"$WORK/compare_gpkg.out"
+    collect "$WORK/compare_gpkg.out"
+    stop_server gridgov
+    for round in $(seq 1 "$ROUNDS"); do
+        for mix in all layers; do
+            say "3. round $round: GeoPackage, $mix"
+            bench "gpkg_$mix" gpkg "$GPKG_PORT" "$WORK/gridgov_$mix.paths" "$GPKG_TOKEN"
+        done
     done
-done
-stop_server gpkg
+    stop_server gpkg
+fi
+stop_server gridgov
 
 # ---------------------------------------------------------------------------------------
 # 2. Cached tiles against the HTTP ceiling.
-say "2. gridgov on PostGIS with a 256 MiB tile cache (port $CACHED_PORT), every composite tile fetched first"
-start_server cached "$CACHED_PORT" /api/v1/health \
-    "$GRIDGOV" serve --store "$SERVER_URL" --addr "127.0.0.1:$CACHED_PORT" --web-dir "$ROOT/web" --tile-cache-mb 256 --rate-limit 0
-CACHED_TOKEN=$(sign_in "$CACHED_PORT") || die "could not sign in to gridgov on port $CACHED_PORT"
-"$TILE_BENCH" fetch --base "http://127.0.0.1:$CACHED_PORT" --paths "$WORK/gridgov_all.paths" \
-    --token "$CACHED_TOKEN" --encoding "$ENCODING" >/dev/null
-"$TILE_BENCH" fetch --base "http://127.0.0.1:$CACHED_PORT" --paths "$WORK/gridgov_all.paths" \
-    --token "$CACHED_TOKEN" --encoding "$ENCODING" >"$WORK/fetch_cached.out"
-collect "$WORK/fetch_cached.out"
-BODY=${R[mean_wire_bytes]}
-FIXED_ARGS=(--bytes "$BODY" --addr "127.0.0.1:$FIXED_PORT")
-[[ $ENCODING == gzip ]] && FIXED_ARGS+=(--gzip-header)
-say "2. fixed_body: $BODY bytes (the mean cached response) (port $FIXED_PORT)"
-start_server fixed "$FIXED_PORT" / "$FIXED_BODY" "${FIXED_ARGS[@]}"
-for round in $(seq 1 "$ROUNDS"); do
-    order="cached fixed"
-    ((round % 2 == 0)) && order="fixed cached"
-    for side in $order; do
-        say "2. round $round: $side"
-        if [[ $side == cached ]]; then
-            bench cached_gridgov cached "$CACHED_PORT" "$WORK/gridgov_all.paths" "$CACHED_TOKEN"
-        else
-            bench cached_fixed fixed "$FIXED_PORT" "$WORK/gridgov_all.paths"
-        fi
+if part cached; then
+    say "2. gridgov on PostGIS with a 256 MiB tile cache (port $CACHED_PORT), every composite tile fetched first"
+    start_server cached "$CACHED_PORT" /api/v1/health \
+        "$GRIDGOV" serve --store "$SERVER_URL" --addr "127.0.0.1:$CACHED_PORT" --web-dir "$ROOT/web" --tile-cache-mb 256 --rate-limit 0
+    CACHED_TOKEN=$(sign_in "$CACHED_PORT") || die "could not sign in to gridgov on port $CACHED_PORT"
+    "$TILE_BENCH" fetch --base "http://127.0.0.1:$CACHED_PORT" --paths "$WORK/gridgov_all.paths" \
+        --token "$CACHED_TOKEN" --encoding "$ENCODING" >/dev/null
+    "$TILE_BENCH" fetch --base "http://127.0.0.1:$CACHED_PORT" --paths "$WORK/gridgov_all.paths" \
+        --token "$CACHED_TOKEN" --encoding "$ENCODING" >"$WORK/fetch_cached.out"
+    collect "$WORK/fetch_cached.out"
+    BODY=${R[mean_wire_bytes]}
+    FIXED_ARGS=(--bytes "$BODY" --addr "127.0.0.1:$FIXED_PORT")
+    [[ $ENCODING == gzip ]] && FIXED_ARGS+=(--gzip-header)
+    say "2. fixed_body: $BODY bytes (the mean cached response) (port $FIXED_PORT)"
+    start_server fixed "$FIXED_PORT" / "$FIXED_BODY" "${FIXED_ARGS[@]}"
+    for round in $(seq 1 "$ROUNDS"); do
+        order="cached fixed"
+        ((round % 2 == 0)) && order="fixed cached"
+        for side in $order; do
+            say "2. round $round: $side"
+            if [[ $side == cached ]]; then
+                bench cached_gridgov cached "$CACHED_PORT" "$WORK/gridgov_all.paths" "$CACHED_TOKEN"
+            else
+                bench cached_fixed fixed "$FIXED_PORT" "$WORK/gridgov_all.paths"
+            fi
+        done
     done
-done
-stop_server cached
-stop_server fixed
+    stop_server cached
+    stop_server fixed
+fi
 
 # ---------------------------------------------------------------------------------------
 # The tables.

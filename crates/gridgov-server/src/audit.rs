@@ -166,6 +166,16 @@ impl TileReads {
         true
     }
 
+    /// Whether a tile of `layer` for this session was recorded within the window before `now`
+    /// (so [`TileReads::due`] would say no), without marking anything.
+    pub(crate) fn recent(&self, session: [u8; 32], layer: Layer, now: Instant) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&(session, layer))
+            .is_some_and(|t| now.duration_since(*t) < TILE_WINDOW)
+    }
+
     /// Forgets a mark (its record could not be written), so the next tile tries again.
     fn forget(&self, session: [u8; 32], layer: Layer) {
         self.seen

@@ -242,15 +242,19 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(error::problems_everywhere));
+    // Cached tiles are answered in front of all of it when they can be (`tiles::CachedTiles`:
+    // the same answer, without the stack's cost); every other request passes through.
     // Without rate limits the middleware would only pass requests on: leave it out.
     if limits.requests.is_some() || limits.logins.is_some() {
-        Router::new().fallback_service(
-            outer
-                .layer(axum::middleware::from_fn_with_state(state, limits::limit))
-                .service(guarded),
-        )
+        let stack = outer
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                limits::limit,
+            ))
+            .service(guarded);
+        Router::new().fallback_service(tiles::CachedTiles::new(state, stack))
     } else {
-        Router::new().fallback_service(outer.service(guarded))
+        Router::new().fallback_service(tiles::CachedTiles::new(state, outer.service(guarded)))
     }
 }
 

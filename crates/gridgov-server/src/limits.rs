@@ -142,6 +142,43 @@ impl RateLimiter {
     }
 }
 
+/// A request whose token of the request bucket was taken ahead of [`limit`] (by the cached
+/// tiles' short path, [`crate::tiles::CachedTiles`]) and refused: [`limit`] answers it with
+/// this wait and takes nothing more.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refused(Duration);
+
+/// Takes the request's token from its client's bucket ahead of [`limit`], for a request
+/// answered without the middleware; whether it may be answered. When the bucket is empty
+/// the request must go through the middleware, which it now tells of the refusal, so that it
+/// is answered as any other 429.
+pub(crate) fn take_ahead(limiter: &RateLimiter, req: &mut Request) -> bool {
+    let Some(rate) = limiter.limits.requests else {
+        return true;
+    };
+    match limiter.take(client_of(limiter, req), rate, Instant::now()) {
+        Ok(()) => true,
+        Err(wait) => {
+            req.extensions_mut().insert(Refused(wait));
+            false
+        }
+    }
+}
+
+/// The request bucket of a request: its session's, else its peer address's.
+fn client_of(limiter: &RateLimiter, req: &Request) -> Client {
+    match crate::auth::token(req.headers()) {
+        Some(t) => Client::Session(limiter.hasher.hash_one(t)),
+        None => Client::Peer(peer_of(req)),
+    }
+}
+
+fn peer_of(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
 /// The middleware: one token per request from the client's bucket, and one from the login
 /// bucket for a login; 429 problem+json with `Retry-After` when a bucket is empty.
 ///
@@ -155,21 +192,17 @@ pub async fn limit(
     let limiter = &s.limiter;
     let limits = limiter.limits();
     let now = Instant::now();
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = peer_of(&req);
     let refuse = |wait: Duration, what: &str| ApiError::TooManyRequests {
         detail: format!("too many {what}; wait a moment and try again"),
         retry_after: wait.as_secs().max(1),
     };
+    if let Some(Refused(wait)) = req.extensions().get::<Refused>() {
+        return Err(refuse(*wait, "requests"));
+    }
     if let Some(rate) = limits.requests {
-        let client = match crate::auth::token(req.headers()) {
-            Some(t) => Client::Session(limiter.hasher.hash_one(t)),
-            None => Client::Peer(peer),
-        };
         limiter
-            .take(client, rate, now)
+            .take(client_of(limiter, &req), rate, now)
             .map_err(|w| refuse(w, "requests"))?;
     }
     if let Some(rate) = limits.logins {

@@ -16,20 +16,33 @@
 //! by layer (or `all`) and tile, bounded by bytes, evicting by CLOCK (a hit only sets a flag,
 //! under a read lock). A change drops exactly the cached tiles of its layer and of `all` whose
 //! area (the tile plus its buffer) meets the changed features' old or new bounding boxes.
+//!
+//! A cache hit is answered in front of the router (`CachedTiles`): when the session cache
+//! vouches for the user and the answer is one the router's stack would pass through unchanged,
+//! the tile goes out without the router, its middleware or the handler; anything else takes
+//! the full path to the handler, which gives the same answer.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+use std::time::Instant;
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::body::HttpBody as _;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use geo::{BoundingRect, Intersects, Rect};
-use gridgov_model::{DivisionCode, GeometryKind, GridCode, Layer, Role};
+use gridgov_model::{DivisionCode, GeometryKind, GridCode, Layer, Role, Scope};
 use gridgov_tiles::{schema, search_area, tiled_layers, TileBuilder, TileId, MAX_ZOOM};
 use serde_json::json;
+use tower::util::Oneshot;
+use tower::{Service, ServiceExt as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -82,11 +95,18 @@ impl TileLayers {
 
     /// The layers a tile at zoom `z` draws for a role (the layers it reads).
     pub fn drawn_at(self, z: u8, role: Role) -> Vec<Layer> {
-        let drawn = |l: &Layer| schema(*l).is_some_and(|s| s.drawn_at(z)) && role.reads(*l);
-        match self {
-            Self::One(l) => std::iter::once(l).filter(drawn).collect(),
-            Self::All => tiled_layers().filter(drawn).collect(),
-        }
+        self.drawn(z, role).collect()
+    }
+
+    /// [`TileLayers::drawn_at`], one by one.
+    fn drawn(self, z: u8, role: Role) -> impl Iterator<Item = Layer> {
+        let (one, all) = match self {
+            Self::One(l) => (Some(l), None),
+            Self::All => (None, Some(tiled_layers())),
+        };
+        one.into_iter()
+            .chain(all.into_iter().flatten())
+            .filter(move |l| schema(*l).is_some_and(|s| s.drawn_at(z)) && role.reads(*l))
     }
 
     fn touched_by(self, layer: Layer) -> bool {
@@ -300,7 +320,10 @@ impl TileCache {
         }
         let inner = self.read();
         let slot = inner.slots[*inner.map.get(&(layers, viewer, tile))?].as_ref()?;
-        slot.referenced.store(true, Ordering::Relaxed);
+        // Written only when clear: hits on other cores then share the slot's cache line.
+        if !slot.referenced.load(Ordering::Relaxed) {
+            slot.referenced.store(true, Ordering::Relaxed);
+        }
         Some(slot.tile.clone())
     }
 
@@ -511,8 +534,7 @@ async fn tile(
     }
     let id = parse_tile(&z, &x, &y)?;
     let personal = layers
-        .drawn_at(id.z(), access.role())
-        .into_iter()
+        .drawn(id.z(), access.role())
         .filter(|l| l.is_personal());
     crate::audit::personal_tiles(&state, &who, personal, (id.z(), id.x(), id.y())).await?;
     let gzip = accepts_gzip(&headers);
@@ -530,6 +552,164 @@ async fn tile(
         encoded
     };
     Ok(respond(&headers, &encoded, gzip))
+}
+
+/// The layers and tile of a tile path (`/tiles/{layer}/{z}/{x}/{y}.mvt`) as [`tile`] reads
+/// them, for the short path; `None` for anything else (malformed, out of range, percent-encoded):
+/// such requests take the full path, which answers them.
+fn tile_address(path: &str) -> Option<(TileLayers, TileId)> {
+    let mut parts = path.strip_prefix("/tiles/")?.split('/');
+    let (Some(layer), Some(z), Some(x), Some(y), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let y = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf"))?;
+    let layers = if layer == "all" {
+        TileLayers::All
+    } else {
+        let layer = layer.parse::<Layer>().ok()?;
+        if layer.geometry() == GeometryKind::None {
+            return None;
+        }
+        TileLayers::One(layer)
+    };
+    let id = TileId::new(number(z)?, number(x)?, number(y)?).ok()?;
+    Some((layers, id))
+}
+
+/// A number of a tile path: digits only, as `TileId`'s parser takes them (`str::parse` alone
+/// would also take a leading `+`).
+fn number<T: std::str::FromStr>(text: &str) -> Option<T> {
+    let digits = !text.is_empty() && text.len() <= 12 && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
+}
+
+/// The answer to a request for a cached tile when it needs nothing but the cache: a `GET` of a
+/// tile path from a user of a division scope whose session the session cache vouches for
+/// without the store (`auth::cached_session`), who reads the layer and whose personal layers
+/// in the tile were recorded in the audit window already, for a tile in the cache, answered
+/// gzipped, empty or `304` (what the router's compression passes through unchanged). The
+/// answer is [`tile`]'s for the same request. `None` otherwise: the request takes the full
+/// path.
+fn cached_answer(state: &AppState, req: &Request) -> Option<Response> {
+    if req.method() != Method::GET {
+        return None;
+    }
+    let (layers, id) = tile_address(req.uri().path())?;
+    let headers = req.headers();
+    let (session, viewer) = crate::auth::cached_session(state, headers, |user| match user.scope {
+        Scope::Division(division) => Some(Viewer {
+            role: user.role,
+            division,
+            grid: None,
+        }),
+        // A grid scope is checked against the plan in force (`Access::of`).
+        Scope::Grid(_) => None,
+    })?;
+    let viewer = viewer?;
+    if let TileLayers::One(l) = layers {
+        if !viewer.role.reads(l) {
+            return None;
+        }
+    }
+    let now = Instant::now();
+    let unrecorded = layers
+        .drawn(id.z(), viewer.role)
+        .filter(|l| l.is_personal())
+        .any(|l| !state.tile_reads.recent(session, l, now));
+    if unrecorded {
+        return None;
+    }
+    let tile = state.tiles.get(layers, viewer, id)?;
+    let gzip = accepts_gzip(headers);
+    let unchanged =
+        (gzip && tile.gzip.is_some()) || tile.plain.is_empty() || not_modified(headers, &tile);
+    unchanged.then(|| {
+        let mut response = respond(headers, &tile, gzip);
+        // What the router adds to a route's answer (and hyper would on the wire).
+        if let Some(length) = response.body().size_hint().exact() {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        response
+    })
+}
+
+/// The cached tiles' short path, in front of the router's whole stack (`crate::router`): it
+/// answers what [`cached_answer`] can (taking the request's rate-limit token itself) and
+/// hands every other request to `inner` untouched. A hit then costs the session cache and
+/// tile cache lookups and the response, not the router, its middleware (timeout,
+/// authentication, compression, problem mapping) and the handler's extractors.
+pub(crate) struct CachedTiles<S>(Arc<(AppState, S)>);
+
+impl<S> Clone for CachedTiles<S> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<S> CachedTiles<S> {
+    /// The short path over the state's caches, in front of `inner`.
+    pub(crate) fn new(state: AppState, inner: S) -> Self {
+        Self(Arc::new((state, inner)))
+    }
+}
+
+impl<S> Service<Request> for CachedTiles<S>
+where
+    S: Service<Request, Error = Infallible> + Clone,
+    S::Response: IntoResponse,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = CachedTilesFuture<S>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // `inner` is made ready on its own clone (`oneshot`).
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let (state, inner) = &*self.0;
+        if let Some(answer) = cached_answer(state, &req) {
+            if crate::limits::take_ahead(&state.limiter, &mut req) {
+                return CachedTilesFuture::Answered(Some(answer));
+            }
+        }
+        CachedTilesFuture::Passed(Box::pin(inner.clone().oneshot(req)))
+    }
+}
+
+/// The future of [`CachedTiles`]: the answer, or the full path's.
+pub(crate) enum CachedTilesFuture<S: Service<Request>> {
+    /// Answered from the cache (taken when polled).
+    Answered(Option<Response>),
+    /// Passed on to the router's stack.
+    Passed(Pin<Box<Oneshot<S, Request>>>),
+}
+
+impl<S> Future for CachedTilesFuture<S>
+where
+    S: Service<Request, Error = Infallible>,
+    S::Response: IntoResponse,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Self::Answered(answer) => Poll::Ready(Ok(answer.take().unwrap_or_default())),
+            Self::Passed(future) => future
+                .as_mut()
+                .poll(cx)
+                .map(|r| r.map(IntoResponse::into_response)),
+        }
+    }
 }
 
 fn respond(headers: &HeaderMap, tile: &EncodedTile, gzip: bool) -> Response {
@@ -750,6 +930,50 @@ mod tests {
             parse_tile("3", "2", "1.png"),
             Err(ApiError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn the_short_path_reads_a_tile_path_as_the_handler_does_or_not_at_all() {
+        // What the router and the handler make of a path (the router would percent-decode).
+        let full = |path: &str| {
+            let parts: Vec<&str> = path.strip_prefix("/tiles/")?.split('/').collect();
+            let [layer, z, x, y] = parts[..] else {
+                return None;
+            };
+            Some((TileLayers::parse(layer).ok()?, parse_tile(z, x, y).ok()?))
+        };
+        for path in [
+            "/tiles/all/3/2/1.mvt",
+            "/tiles/households/14/13200/6990.pbf",
+            "/tiles/roads/03/2/1.mvt",
+            "/tiles/all/+3/2/1.mvt",
+            "/tiles/all/3/8/1.mvt",
+            "/tiles/all/23/0/0.mvt",
+            "/tiles/all/99999999999999999999/0/0.mvt",
+            "/tiles/persons/3/2/1.mvt",
+            "/tiles/nope/3/2/1.mvt",
+            "/tiles/all/3/2/1.png",
+            "/tiles/all/3/2/1.mvt/",
+            "/tiles/all/3/2",
+            "/tiles/all/3/2/%31.mvt",
+            "/tiles//3/2/1.mvt",
+            "/tiles/all.json",
+            "/api/v1/tiles/all/3/2/1.mvt",
+        ] {
+            if let Some(short) = tile_address(path) {
+                assert_eq!(Some(short), full(path), "{path}");
+            }
+        }
+        assert_eq!(
+            tile_address("/tiles/all/3/2/1.mvt"),
+            Some((TileLayers::All, TileId::new(3, 2, 1).unwrap()))
+        );
+        assert_eq!(
+            tile_address("/tiles/roads/03/2/1.pbf"),
+            Some((TileLayers::One(Layer::Roads), TileId::new(3, 2, 1).unwrap()))
+        );
+        assert_eq!(tile_address("/tiles/all/+3/2/1.mvt"), None);
+        assert_eq!(tile_address("/tiles/persons/3/2/1.mvt"), None);
     }
 
     /// A county admin's view.

@@ -118,3 +118,51 @@ async fn a_request_over_the_time_limit_is_answered_408() {
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
     assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
 }
+
+/// Cached tiles are answered in front of the router's middleware (`tiles::CachedTiles`), but
+/// still one token each from the client's bucket, and the refusal is the middleware's 429.
+#[tokio::test]
+async fn cached_tiles_take_tokens_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::county(dir.path()).await;
+    let index = LiveIndex::start(store.clone()).await.unwrap();
+    let limits = Limits {
+        requests: Some(Rate {
+            per_second: 0.01,
+            burst: 4.0,
+        }),
+        logins: None,
+        request_timeout: Duration::from_secs(30),
+    };
+    let state = AppState::new(
+        store.clone(),
+        "geopackage",
+        dir.path().to_path_buf(),
+        index,
+        1 << 20,
+    )
+    .with_limits(limits);
+    let app = from(&router(state), "10.0.0.1");
+    // The login takes the address's token; the tiles take the session's.
+    let token = common::sign_in(
+        &app,
+        store.as_ref(),
+        "limited",
+        gridgov_model::Role::CountyAdmin,
+        "520526000000",
+    )
+    .await;
+    let app = common::as_user(app, &token);
+    let tile = || {
+        Request::get("/tiles/all/8/0/0.mvt")
+            .body(Body::empty())
+            .unwrap()
+    };
+    // An empty tile far from the county (answered plain): a miss, then three hits, the
+    // bucket's four tokens.
+    for _ in 0..4 {
+        assert_eq!(common::request(&app, tile()).await.0, StatusCode::OK);
+    }
+    let (status, headers, body) = common::request(&app, tile()).await;
+    assert_429(status, &headers, &body);
+}

@@ -163,6 +163,80 @@ async fn cache_hits_return_the_same_bytes() {
     assert!(app.state.tiles.bytes() <= app.state.tiles.max_bytes());
 }
 
+/// A reply's headers, in order of name, for comparing two replies.
+fn sorted_headers(r: &tiles_support::Reply) -> Vec<(String, String)> {
+    let mut h: Vec<_> = r
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+        .collect();
+    h.sort();
+    h
+}
+
+/// Cache hits are answered in front of the router when they can be (`tiles::CachedTiles`):
+/// every such answer must be the one the handler gives with no cache at all, whatever the
+/// client sends (gzip or not, either tag, a personal layer, an empty tile).
+#[tokio::test]
+async fn cache_hits_are_answered_as_without_a_cache() {
+    let cached = app(64 << 20).await;
+    let uncached = app(0).await;
+    let (t, _) = busy_tile(&cached);
+    let first = get(&uncached, &uri("all", t), &[("accept-encoding", "gzip")]).await;
+    let plain = get(&uncached, &uri("all", t), &[]).await;
+    let (gz_tag, tag) = (
+        first.header("etag").unwrap().to_owned(),
+        plain.header("etag").unwrap().to_owned(),
+    );
+    let weak = format!("W/{gz_tag}");
+    let paths = [
+        uri("all", t),
+        uri("households", t),
+        uri("roads", t),
+        "/tiles/all/14/0/0.mvt".to_owned(),
+        format!("/tiles/all/{}/{}/{}.pbf", t.z(), t.x(), t.y()),
+    ];
+    let variants: [&[(&str, &str)]; 9] = [
+        &[("accept-encoding", "gzip")],
+        &[("accept-encoding", "gzip, deflate, br")],
+        &[("accept-encoding", "*")],
+        &[("accept-encoding", "gzip;q=0, *")],
+        &[("accept-encoding", "identity")],
+        &[],
+        &[
+            ("accept-encoding", "gzip"),
+            ("if-none-match", gz_tag.as_str()),
+        ],
+        &[("if-none-match", tag.as_str())],
+        &[
+            ("accept-encoding", "gzip"),
+            ("if-none-match", weak.as_str()),
+        ],
+    ];
+    for path in &paths {
+        // Twice: a miss fills the cache, then hits.
+        for round in 0..2 {
+            for headers in variants {
+                let hit = get(&cached, path, headers).await;
+                let reference = get(&uncached, path, headers).await;
+                let what = format!("{path} {headers:?} round {round}");
+                assert_eq!(hit.status, reference.status, "{what}");
+                assert_eq!(sorted_headers(&hit), sorted_headers(&reference), "{what}");
+                assert_eq!(hit.body, reference.body, "{what}");
+            }
+        }
+        let layers = path.split('/').nth(2).unwrap();
+        assert!(
+            cached
+                .state
+                .tiles
+                .contains(TileLayers::parse(layers).unwrap(), t)
+                || path.contains("/14/0/0"),
+            "{path} is cached"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_write_changes_exactly_the_tiles_it_touches() {
     let app = app(64 << 20).await;

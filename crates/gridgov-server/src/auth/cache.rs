@@ -86,10 +86,23 @@ impl SessionCache {
     /// The session and account of this token hash, if they were read from the store less
     /// than `ttl` before `now`.
     pub fn get(&self, hash: &[u8; 32], ttl: Duration, now: Instant) -> Option<(Session, User)> {
+        self.peek(hash, ttl, now, |session, user| {
+            (session.clone(), user.clone())
+        })
+    }
+
+    /// [`SessionCache::get`] without a copy: `f` reads the session and account in place (under
+    /// the shard's read lock, so it must be short) and its result is returned.
+    pub fn peek<R>(
+        &self,
+        hash: &[u8; 32],
+        ttl: Duration,
+        now: Instant,
+        f: impl FnOnce(&Session, &User) -> R,
+    ) -> Option<R> {
         let shard = Self::read(self.shard(hash)?);
         let e = shard.entries.get(hash)?;
-        (now.saturating_duration_since(e.read_at) < ttl)
-            .then(|| (e.session.clone(), e.user.clone()))
+        (now.saturating_duration_since(e.read_at) < ttl).then(|| f(&e.session, &e.user))
     }
 
     /// A ticket for an [`insert`](Self::insert) of this hash: take it before reading the store.

@@ -191,6 +191,31 @@ fn older_than(then: DateTime<Utc>, now: DateTime<Utc>, age: Duration) -> bool {
     chrono::Duration::from_std(age).is_ok_and(|age| now - then > age)
 }
 
+/// The account of a request that this server can authenticate from its session cache alone,
+/// with no store access and nothing to write: its token's session was read from the store less
+/// than [`AuthPolicy::cache_ttl`] ago, passes both timeouts now and was seen less than a minute
+/// ago (its `last_seen_at` needs no write). `f` reads the account in place (no copy); its answer
+/// comes back with the token's hash (the session key). `None` otherwise: the request then goes
+/// through [`authenticate`], which decides and may read or write the store. For the cached
+/// tiles' short path ([`crate::tiles::CachedTiles`]), which must not touch the store.
+pub(crate) fn cached_session<R>(
+    s: &AppState,
+    headers: &HeaderMap,
+    f: impl FnOnce(&User) -> R,
+) -> Option<([u8; 32], R)> {
+    let hash = password::token_hash(token(headers)?);
+    let now = Utc::now();
+    let policy = s.auth;
+    s.sessions
+        .peek(&hash, policy.cache_ttl, Instant::now(), |session, user| {
+            (policy.allows(session, user, now)
+                && !older_than(session.last_seen_at, now, TOUCH_EVERY))
+            .then(|| f(user))
+        })
+        .flatten()
+        .map(|r| (hash, r))
+}
+
 /// The middleware: lets public requests through, and every other one only with a live
 /// session of an enabled account, which it hands on as a [`Principal`].
 ///
