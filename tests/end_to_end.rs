@@ -716,11 +716,10 @@ async fn server_answers_over_http() {
         let page = client.get(format!("{base}/")).send().await?;
         assert_eq!(page.status(), 200);
         let html = page.text().await?;
-        let start = html.find("assets/index.js").expect("the page loads its script");
-        let src: String = html[start..]
-            .chars()
-            .take_while(|c| *c != '"')
-            .collect();
+        let start = html
+            .find("assets/index.js")
+            .expect("the page loads its script");
+        let src: String = html[start..].chars().take_while(|c| *c != '"').collect();
         let script = client.get(format!("{base}/{src}")).send().await?;
         assert_eq!(script.status(), 200);
         assert!(script.text().await?.contains("maplibre"));

@@ -309,8 +309,9 @@ async fn serve(
             web_dir.display()
         );
     }
-    let map = gridgov_server::basemap::Basemap::open(basemap_path.clone(), tiles_dir.join("styles"))
-        .with_context(|| format!("opening the basemap {}", basemap_path.display()))?;
+    let map =
+        gridgov_server::basemap::Basemap::open(basemap_path.clone(), tiles_dir.join("styles"))
+            .with_context(|| format!("opening the basemap {}", basemap_path.display()))?;
     if map.archive.is_none() {
         eprintln!(
             "gridgov: warning: no basemap at {}; maps draw gridgov's layers without one (build it with `gridgov basemap build`)",

@@ -206,7 +206,8 @@ pub async fn glyph_range(
 ) -> Result<Response, ApiError> {
     let basemap = s.basemap.clone();
     let range_text = range.strip_suffix(".pbf").unwrap_or(&range).to_owned();
-    let start = glyphs::parse_range(&range_text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let start =
+        glyphs::parse_range(&range_text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let key = (fontstack.clone(), start);
     let hit = basemap
         .glyph_cache
@@ -256,8 +257,10 @@ fn absolute(value: &mut Value, origin: &str) {
         Value::Array(items) => items.iter_mut().for_each(|v| absolute(v, origin)),
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if matches!(k.as_str(), "url" | "glyphs" | "sprite" | "tiles" | "sources")
-                    || v.is_object()
+                if matches!(
+                    k.as_str(),
+                    "url" | "glyphs" | "sprite" | "tiles" | "sources"
+                ) || v.is_object()
                 {
                     absolute(v, origin);
                 }
@@ -325,7 +328,10 @@ mod tests {
         assert_eq!(origin(&h).unwrap(), "http://gridgov.local:8080");
         h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
         assert_eq!(origin(&h).unwrap(), "https://gridgov.local:8080");
-        h.insert(header::HOST, HeaderValue::from_static("evil.com/\"><script>"));
+        h.insert(
+            header::HOST,
+            HeaderValue::from_static("evil.com/\"><script>"),
+        );
         assert!(origin(&h).is_err());
     }
 }

@@ -171,27 +171,24 @@ pub async fn events(
     let access = Access::of(&who, &s)?;
     access.read(Layer::Disputes)?;
     let receiver = s.events.subscribe();
-    let stream = futures::stream::unfold(
-        (receiver, access),
-        |(mut receiver, access)| async move {
-            loop {
-                match receiver.recv().await {
-                    Ok(event) if access.admits(&event.feature) => {
-                        let e = Event::default()
-                            .event("dispute")
-                            .data(event.json().to_string());
-                        return Some((Ok(e), (receiver, access)));
-                    }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        let e = Event::default().event("lagged").data(n.to_string());
-                        return Some((Ok(e), (receiver, access)));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
+    let stream = futures::stream::unfold((receiver, access), |(mut receiver, access)| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(event) if access.admits(&event.feature) => {
+                    let e = Event::default()
+                        .event("dispute")
+                        .data(event.json().to_string());
+                    return Some((Ok(e), (receiver, access)));
                 }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    let e = Event::default().event("lagged").data(n.to_string());
+                    return Some((Ok(e), (receiver, access)));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
             }
-        },
-    );
+        }
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

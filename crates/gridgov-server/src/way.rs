@@ -130,11 +130,8 @@ pub async fn get_way(
 ) -> Result<Json<Value>, ApiError> {
     let access = Access::of(&who, &s)?;
     access.read(Layer::TransferStations)?;
-    let (crs, lon, lat) = crate::lookup::parse_point(
-        p.lon.as_deref(),
-        p.lat.as_deref(),
-        p.crs.as_deref(),
-    )?;
+    let (crs, lon, lat) =
+        crate::lookup::parse_point(p.lon.as_deref(), p.lat.as_deref(), p.crs.as_deref())?;
     let text = p.station.as_deref().unwrap_or_default();
     let id: i64 = text.trim().parse().map_err(|_| {
         ApiError::BadRequest(format!(

@@ -70,7 +70,11 @@ async fn nothing_answers_without_a_session_but_health_login_and_pages() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("dist/assets")).unwrap();
     for page in ["index", "m", "login", "planner", "sanitation"] {
-        std::fs::write(dir.path().join(format!("dist/{page}.html")), "<!doctype html>").unwrap();
+        std::fs::write(
+            dir.path().join(format!("dist/{page}.html")),
+            "<!doctype html>",
+        )
+        .unwrap();
     }
     std::fs::write(dir.path().join("dist/assets/app.js"), "// a page's script").unwrap();
     let (app, _) = served(dir.path(), AuthPolicy::default()).await;
@@ -113,7 +117,14 @@ async fn nothing_answers_without_a_session_but_health_login_and_pages() {
     assert_eq!(status(&app, health).await, StatusCode::OK);
     // The pages and their scripts hold no data: they load, then ask for a session.
     // Pages are asked again each visit; assets (addressed by a hash of their content) kept.
-    for uri in ["/", "/m", "/login", "/planner", "/sanitation", "/assets/app.js"] {
+    for uri in [
+        "/",
+        "/m",
+        "/login",
+        "/planner",
+        "/sanitation",
+        "/assets/app.js",
+    ] {
         let page = Request::get(uri).body(Body::empty()).unwrap();
         let (st, headers, _) = request(&app, page).await;
         assert_eq!(st, StatusCode::OK, "{uri}");

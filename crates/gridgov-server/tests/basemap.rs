@@ -115,8 +115,14 @@ async fn the_basemap_its_glyphs_and_styles_are_served_from_this_machine() {
     let (s, h, gz) = fetch(&app, "/basemap/8/202/108.mvt", true).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h[header::CONTENT_ENCODING], "gzip");
-    assert_eq!(h[header::CONTENT_TYPE], "application/vnd.mapbox-vector-tile");
-    assert!(h[header::CACHE_CONTROL].to_str().unwrap().contains("max-age"));
+    assert_eq!(
+        h[header::CONTENT_TYPE],
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert!(h[header::CACHE_CONTROL]
+        .to_str()
+        .unwrap()
+        .contains("max-age"));
     let (s, h, plain) = fetch(&app, "/basemap/8/202/108.mvt", false).await;
     assert_eq!(s, StatusCode::OK);
     assert!(h.get(header::CONTENT_ENCODING).is_none());
@@ -126,7 +132,9 @@ async fn the_basemap_its_glyphs_and_styles_are_served_from_this_machine() {
         .unwrap();
     assert_eq!(unzipped, plain);
     assert!(
-        plain.windows(b"boundaries".len()).any(|w| w == b"boundaries"),
+        plain
+            .windows(b"boundaries".len())
+            .any(|w| w == b"boundaries"),
         "the tile has the division outlines"
     );
     // Far from the county: nothing to draw, and no console error in the browser.
@@ -155,7 +163,10 @@ async fn the_basemap_its_glyphs_and_styles_are_served_from_this_machine() {
     assert!(!again.is_empty());
     let (s, _, body) = fetch(&app, "/fonts/Comic%20Sans/0-255.pbf", false).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert!(json(&body)["detail"].as_str().unwrap().contains("Comic Sans"));
+    assert!(json(&body)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Comic Sans"));
     let (s, _, _) = fetch(&app, "/fonts/DejaVu%20Sans%20Book/3-7.pbf", false).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 

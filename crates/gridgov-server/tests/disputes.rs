@@ -860,7 +860,9 @@ async fn next_dispute(body: &mut Body, wait: std::time::Duration) -> Option<Valu
     let deadline = tokio::time::Instant::now() + wait;
     let mut text = String::new();
     loop {
-        let frame = tokio::time::timeout_at(deadline, body.frame()).await.ok()??;
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .ok()??;
         if let Ok(data) = frame.unwrap().into_data() {
             text.push_str(&String::from_utf8_lossy(&data));
         }
@@ -891,7 +893,9 @@ async fn reports_and_escalations_reach_the_event_feeds_that_hold_them() {
     let (status, _, case) = report(&team.village, 104.3, 26.5).await;
     assert_eq!(status, StatusCode::CREATED, "{case}");
     let id = case["id"].as_i64().unwrap();
-    let e = next_dispute(&mut screen, wait).await.expect("a report event");
+    let e = next_dispute(&mut screen, wait)
+        .await
+        .expect("a report event");
     assert_eq!(
         (e["id"].as_i64(), e["kind"].as_str()),
         (Some(id), Some("reported"))
@@ -899,12 +903,22 @@ async fn reports_and_escalations_reach_the_event_feeds_that_hold_them() {
     assert_eq!(e["level"], "village");
     assert_eq!(e["division_code"], VILLAGE_A);
     let text = e.to_string();
-    assert!(!text.contains("承包地边界纠纷") && !text.contains("张三"), "{text}");
+    assert!(
+        !text.contains("承包地边界纠纷") && !text.contains("张三"),
+        "{text}"
+    );
 
     // Escalated to the township: the screen hears it as an escalation.
-    let (s, _, after) = step(&team.village, id, json!({"action": "escalate", "note": "涉及两村"})).await;
+    let (s, _, after) = step(
+        &team.village,
+        id,
+        json!({"action": "escalate", "note": "涉及两村"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{after}");
-    let e = next_dispute(&mut screen, wait).await.expect("an escalation event");
+    let e = next_dispute(&mut screen, wait)
+        .await
+        .expect("an escalation event");
     assert_eq!(
         (e["id"].as_i64(), e["kind"].as_str(), e["level"].as_str()),
         (Some(id), Some("escalated"), Some("township"))
@@ -943,9 +957,14 @@ async fn grids_are_counted_without_naming_anyone() {
     landlord.id = Some(FeatureId(900));
     ops.push(Op::Insert(Layer::Persons, landlord));
     // Three rental houses side by side in G02, one alone in G01.
-    for (i, (x, y)) in [(104.35, 26.6), (104.3501, 26.6), (104.35, 26.6001), (104.1, 26.9)]
-        .into_iter()
-        .enumerate()
+    for (i, (x, y)) in [
+        (104.35, 26.6),
+        (104.3501, 26.6),
+        (104.35, 26.6001),
+        (104.1, 26.9),
+    ]
+    .into_iter()
+    .enumerate()
     {
         ops.push(Op::Insert(
             Layer::RentalHouses,
@@ -960,7 +979,10 @@ async fn grids_are_counted_without_naming_anyone() {
             .with("person_id", 900_i64)
             .with("category", "community_correction")
             .with("officer", "赵六")
-            .with("start_date", chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),
+            .with(
+                "start_date",
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            ),
     ));
     write(&store, ops).await.unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
@@ -971,9 +993,7 @@ async fn grids_are_counted_without_naming_anyone() {
     let summary = |app: &axum::Router, query: &str| {
         let uri = format!("/api/v1/grids/summary{query}");
         let app = app.clone();
-        async move {
-            request(&app, Request::get(uri).body(Body::empty()).unwrap()).await
-        }
+        async move { request(&app, Request::get(uri).body(Body::empty()).unwrap()).await }
     };
     let (s, _, body) = summary(&team.screen, "").await;
     assert_eq!(s, StatusCode::OK, "{body}");
@@ -996,7 +1016,10 @@ async fn grids_are_counted_without_naming_anyone() {
     );
     assert_eq!(g1["supervised_persons"], 1);
     assert_eq!(g2["supervised_persons"], 0);
-    assert_eq!((g1["open_disputes"].as_u64(), g2["open_disputes"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (g1["open_disputes"].as_u64(), g2["open_disputes"].as_u64()),
+        (Some(0), Some(1))
+    );
     assert_eq!(body["totals"]["households"], 4);
     let text = body.to_string();
     for name in ["王五", "赵六", "李四", "13900000000"] {

@@ -148,7 +148,10 @@ async fn send(app: &axum::Router, method: &str, uri: &str, body: Option<&str>) -
     let r = app.clone().oneshot(req).await.unwrap();
     let status = r.status();
     // An event stream never ends: its head is the answer.
-    if r.headers().get("content-type").is_some_and(|t| t == "text/event-stream") {
+    if r.headers()
+        .get("content-type")
+        .is_some_and(|t| t == "text/event-stream")
+    {
         return Answer {
             status,
             result: result(b""),

@@ -387,7 +387,11 @@ async fn the_way_to_the_nearest_station_follows_the_roads() {
         .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
         .collect();
     assert!(coords.len() > 4, "{coords:?}");
-    assert_eq!(coords[0], (at.x(), at.y()), "it starts where the worker stands");
+    assert_eq!(
+        coords[0],
+        (at.x(), at.y()),
+        "it starts where the worker stands"
+    );
     let end = found["transfer_station"]["coordinates"].as_array().unwrap();
     assert_eq!(
         *coords.last().unwrap(),
@@ -400,7 +404,11 @@ async fn the_way_to_the_nearest_station_follows_the_roads() {
         .iter()
         .filter(|(x, y)| !road_vertices.contains(&key(*x, *y)))
         .collect();
-    assert!(off.is_empty(), "{} vertices off the roads: {off:?}", off.len());
+    assert!(
+        off.is_empty(),
+        "{} vertices off the roads: {off:?}",
+        off.len()
+    );
     let p = &way["properties"];
     let total = p["distance_m"].as_f64().unwrap();
     assert!(
@@ -418,7 +426,11 @@ async fn the_way_to_the_nearest_station_follows_the_roads() {
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
     let (s, b) = get(
         &app,
-        &format!("/api/v1/way?lon={}&lat={}&station={station}", at.x(), at.y()),
+        &format!(
+            "/api/v1/way?lon={}&lat={}&station={station}",
+            at.x(),
+            at.y()
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
