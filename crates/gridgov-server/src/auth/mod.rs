@@ -540,12 +540,24 @@ mod tests {
     }
 
     #[test]
-    fn only_health_login_and_static_files_are_public() {
+    fn only_health_login_pages_and_their_assets_are_public() {
         assert!(is_public(&Method::GET, "/api/v1/health"));
         assert!(is_public(&Method::POST, "/api/v1/auth/login"));
-        assert!(is_public(&Method::GET, "/static/app.js"));
-        assert!(!is_public(&Method::POST, "/static/app.js"));
+        for page in [
+            "/",
+            "/m",
+            "/login",
+            "/planner",
+            "/sanitation",
+            "/assets/m.js",
+        ] {
+            assert!(is_public(&Method::GET, page), "{page}");
+            assert!(!is_public(&Method::POST, page), "{page}");
+        }
         for path in [
+            "/static/app.js",
+            "/basemap.json",
+            "/api/v1/events",
             "/api/v1/layers",
             "/api/v1/openapi.json",
             "/ogc",
