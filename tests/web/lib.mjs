@@ -37,7 +37,7 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-/** Routes the pages need beyond the layers: each must answer (see `missingRoutes`). */
+/** Routes the pages need beyond the layers: each must answer (see `checkRoutes`). */
 export const PLANNED_ROUTES = {
   glossary: '/api/v1/glossary',
   events: '/api/v1/events',
@@ -166,23 +166,17 @@ export async function startServer() {
     },
     /** The pages' addresses. */
     async pages() {
-      return { real: true, index: '/', m: '/m', login: '/login', planner: '/planner', sanitation: '/sanitation' };
+      return { index: '/', m: '/m', login: '/login', planner: '/planner', sanitation: '/sanitation' };
     },
-    /**
-     * The routes the pages need, checked to answer (with a session): a missing one fails the
-     * test here, naming it. Returns no route as missing, so nothing is forgiven.
-     */
-    async missingRoutes() {
+    /** Checks that every route the pages need answers (with a session); a missing one fails the test, named. */
+    async checkRoutes() {
       const token = await server.token();
-      const missing = {};
-      for (const [name, route] of Object.entries(PLANNED_ROUTES)) {
+      for (const route of Object.values(PLANNED_ROUTES)) {
         const controller = new AbortController();
         const response = await fetch(`${origin}${route}`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
         controller.abort();
         if (!response.ok) throw new Error(`the server does not serve ${route} (${response.status})`);
-        missing[name] = false;
       }
-      return missing;
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -236,24 +230,15 @@ export async function signIn(context, origin, user) {
   return (await r.json()).user;
 }
 
-/**
- * Console errors, minus the failed loads of routes the server does not serve yet (named in
- * `missing`), which the pages show as unavailable.
- */
-export function unexpectedErrors(errors, missing) {
-  const missingPaths = Object.entries(PLANNED_ROUTES).filter(([name]) => missing[name]).map(([, p]) => p);
-  return errors.filter((e) => {
-    const url = e.url ?? '';
-    const forgiven = missingPaths.some((p) => url.includes(p)) || (missing.events && /EventSource/.test(e.text));
-    return !forgiven;
-  }).map((e) => `${e.text}${e.url ? ` (${e.url})` : ''}`);
+/** The console and page errors, as text (with the address they name). */
+export function unexpectedErrors(errors) {
+  return errors.map((e) => `${e.text}${e.url ? ` (${e.url})` : ''}`);
 }
 
-/** Answers of 400 and more, but for routes found missing (see unexpectedErrors). */
-export function failedResponses(responses, missing) {
-  const missingPaths = Object.entries(PLANNED_ROUTES).filter(([name]) => missing[name]).map(([, p]) => p);
+/** Answers of 400 and more. */
+export function failedResponses(responses) {
   return responses
-    .filter((r) => r.status() >= 400 && !missingPaths.some((p) => r.url().includes(p)))
+    .filter((r) => r.status() >= 400)
     .map((r) => `${r.status()} ${r.url()}`);
 }
 

@@ -10,13 +10,12 @@ import { launch, openPage, screenshot, startServer, unexpectedErrors, assertOnly
 let server;
 let browser;
 let pages;
-let missing;
 let session;
 
 before(async () => {
   server = await startServer();
   pages = await server.pages();
-  missing = await server.missingRoutes();
+  await server.checkRoutes();
   browser = await launch();
   session = await openPage(browser, server.origin, { viewport: { width: 1280, height: 800 } });
 }, { timeout: 900_000 });
@@ -27,7 +26,6 @@ after(async () => {
 });
 
 test('a page without a session goes to the sign-in page, asked to come back', async (t) => {
-  if (!pages.real) t.diagnostic('the server does not serve /, /m, /login from web/dist yet: tested under /static/');
   const { page } = session;
   for (const name of ['index', 'm']) {
     await page.goto(`${server.origin}${pages[name]}`);
@@ -93,7 +91,6 @@ test('no console errors (but the refused requests) and no foreign requests', (t)
   const { errors, foreign, requests } = session;
   assertOnlyServer(server.origin, foreign, requests);
   // 401s are the point of this file: the page without a session, the wrong password.
-  const left = unexpectedErrors(errors, missing).filter((e) => !e.includes('401'));
-  for (const [name, gone] of Object.entries(missing)) if (gone) t.diagnostic(`the server does not serve ${name} yet`);
+  const left = unexpectedErrors(errors).filter((e) => !e.includes('401'));
   assert.deepEqual(left, [], 'console errors or page errors');
 });

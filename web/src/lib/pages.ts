@@ -1,14 +1,8 @@
-// The pages' addresses. The server serves them at `/`, `/m`, `/login`, `/planner` and `/sanitation`; a development
-// server that only has `/static/` (web/dist linked there) serves them as `/static/*.html`.
+// The pages' addresses: the server serves them at `/`, `/m`, `/login`, `/planner` and `/sanitation`.
 
 export type PageName = 'index' | 'm' | 'login' | 'planner' | 'sanitation';
 
-function servedFromStatic(): boolean {
-  return location.pathname.startsWith('/static/');
-}
-
 export function pageUrl(page: PageName): string {
-  if (servedFromStatic()) return `/static/${page}.html`;
   return page === 'index' ? '/' : `/${page}`;
 }
 
