@@ -14,7 +14,7 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`graph`] | units, villages and shared boundaries: what the solver sees |
-//! | [`solve`] | the partitioner and re-partitioner |
+//! | [`solve`] | the partitioner and re-partitioner; a planner's moves of one unit ([`Mover`]) |
 //! | [`frame`] | the local metric plane and its millimetre grid |
 //! | `shape` | exact integer slicing and unions (`i_overlay`) |
 //! | [`plan`] | grids of a solution: polygons, codes, statistics; plan and units as GeoJSON |
@@ -34,7 +34,9 @@ pub mod units;
 
 pub use graph::{Edge, Graph, Unit, Village};
 pub use request::{rerun, run, Outcome, PartitionError, Request};
-pub use solve::{partition, repartition, GridStats, Infeasible, Options, Solution, Targets};
+pub use solve::{
+    partition, repartition, GridStats, Infeasible, Mover, Options, Refusal, Solution, Targets,
+};
 pub use units::{
     build as build_units, Barriers, Counts, Scope, UnitOptions, Units, UnitsError, Workload,
 };

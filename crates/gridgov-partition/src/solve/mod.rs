@@ -21,6 +21,7 @@
 //! (`repair`). Figures are computed afresh at the end (`stats`). Every choice is seeded and
 //! every budget counted in moves, so a seed gives the same grids on any machine.
 
+mod adjust;
 mod balance;
 mod count;
 mod feasible;
@@ -41,6 +42,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::graph::Graph;
+pub use adjust::{Mover, Refusal};
 use problem::Problem;
 use search::{Clock, Effort};
 use state::Weights;
