@@ -273,19 +273,35 @@ async fn corpus(store: Arc<dyn Store>, served: Arc<dyn Store>) {
     )
     .await
     .unwrap();
-    // And a grid plan, so that `/api/v1/partition-plans/{id}` and its compare and export
-    // have one.
+    // And a grid plan, so that `/api/v1/partition-plans/{id}` and its compare, export, units
+    // and moves have one.
     let mut plan = gridgov_model::Feature::new("520526101201".parse().unwrap(), None)
         .with("name", "方案")
         .with("status", "draft")
+        .with("parameters", r#"{"village": "520526101201"}"#)
         .with(
             "created_on",
             chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
         );
     plan.id = Some(gridgov_model::FeatureId(household));
+    // One grid, the whole village, so that the plan has units.
+    let village = store
+        .query(Layer::Villages, &Query::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.division.as_str() == "520526101201")
+        .unwrap();
+    let grid = gridgov_model::Feature::new(village.division, village.geometry.clone())
+        .with("code", "520526101201-G09")
+        .with("name", "第九网格")
+        .with("plan_id", household);
     write(
         store.as_ref(),
-        vec![gridgov_store::Op::Insert(Layer::GridPlans, plan)],
+        vec![
+            gridgov_store::Op::Insert(Layer::GridPlans, plan),
+            gridgov_store::Op::Insert(Layer::Grids, grid),
+        ],
     )
     .await
     .unwrap();

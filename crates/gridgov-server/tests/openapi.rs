@@ -63,6 +63,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/partition-plans/{id}"),
     ("get", "/api/v1/partition-plans/{id}/compare"),
     ("post", "/api/v1/partition-plans/{id}/approve"),
+    ("get", "/api/v1/partition-plans/{id}/units"),
+    ("post", "/api/v1/partition-plans/{id}/moves"),
     ("get", "/api/v1/partition-plans/{id}/export"),
     ("get", "/api/v1/route-plans"),
     ("post", "/api/v1/route-plans"),

@@ -280,6 +280,204 @@ fn ogrinfo(path: &std::path::Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Households of `households` inside each grid of a `grids` feature collection, by code.
+fn households_inside(grids: &J, households: &[Feature]) -> BTreeMap<String, u64> {
+    grids["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let shape: Geometry<f64> =
+                gridgov_model::geometry::from_geojson(&g["geometry"]).unwrap();
+            let n = households
+                .iter()
+                .filter(|h| shape.contains(&point(h)))
+                .count() as u64;
+            (g["properties"]["code"].as_str().unwrap().to_owned(), n)
+        })
+        .collect()
+}
+
+/// A unit moved to a neighbouring grid in draft `id`: the units offered, the move's figures
+/// against the households on the ground, the rules and rights, a stale fingerprint, the audit.
+#[expect(clippy::too_many_lines, reason = "one story, told in order")]
+async fn moves(team: &Team, owner: &dyn Store, id: i64, households: &[Feature]) {
+    let units_uri = format!("/api/v1/partition-plans/{id}/units");
+    let moves_uri = format!("/api/v1/partition-plans/{id}/moves");
+    let (s, _, before) = get(&team.village, &format!("/api/v1/partition-plans/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, units) = get(&team.village, &units_uri).await;
+    assert_eq!(s, StatusCode::OK, "{units}");
+    assert_eq!(units["editable"], true);
+    let fingerprint = units["fingerprint"].as_str().unwrap().to_owned();
+    let list = units["units"]["features"].as_array().unwrap();
+    assert_eq!(Some(list.len() as u64), before["summary"]["units"].as_u64());
+    // The units hold the grids' households exactly.
+    let mut per_grid: BTreeMap<String, u64> = BTreeMap::new();
+    for u in list {
+        *per_grid
+            .entry(u["properties"]["grid"].as_str().unwrap().to_owned())
+            .or_default() += u["properties"]["households"].as_u64().unwrap();
+    }
+    let stored: BTreeMap<String, u64> = before["grids"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["properties"]["code"].as_str().unwrap().to_owned(),
+                g["properties"]["households"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(per_grid, stored);
+    // Not another village's officer's; the command screen sees them but may not move them.
+    let (s, _, _) = get(&team.neighbour, &units_uri).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, seen) = get(&team.admin, &units_uri).await;
+    assert_eq!((s, &seen["editable"]), (StatusCode::OK, &json!(true)));
+
+    // The most populous unit that may move, to the first grid offered.
+    let unit = list
+        .iter()
+        .filter(|u| !u["properties"]["movable_to"].as_array().unwrap().is_empty())
+        .max_by_key(|u| u["properties"]["households"].as_u64().unwrap())
+        .expect("some unit may move");
+    let n = unit["properties"]["unit"].as_u64().unwrap();
+    let from = unit["properties"]["grid"].as_str().unwrap().to_owned();
+    let to = unit["properties"]["movable_to"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let moved = unit["properties"]["households"].as_u64().unwrap();
+    assert!(moved > 0, "{unit}");
+    // A unit that may not move says why.
+    if let Some(fixed) = list
+        .iter()
+        .find(|u| u["properties"]["movable_to"].as_array().unwrap().is_empty())
+    {
+        assert!(fixed["properties"]["fixed_reason"].is_string(), "{fixed}");
+    }
+
+    // Rules and rights first: nothing is written.
+    let elsewhere = stored.keys().find(|c| {
+        **c != from
+            && **c != to
+            && !unit["properties"]["movable_to"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(c))
+    });
+    let mut refused = vec![
+        (json!({"unit": n, "to": "520526101001-G99"}), "to"),
+        (json!({"unit": 99_999, "to": to}), "unit"),
+        (json!({"unit": n, "to": from}), "to"),
+        (json!({"unit": n}), "body"),
+        (json!({"unit": n, "to": to, "colour": "red"}), "body"),
+    ];
+    if let Some(far) = elsewhere {
+        refused.push((json!({"unit": n, "to": far}), "to"));
+    }
+    for (body, field) in refused {
+        let (s, _, p) = request(&team.village, post(&moves_uri, &body)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {p}");
+        assert_eq!(p["errors"][0]["field"], field, "{body}: {p}");
+    }
+    let body = json!({"unit": n, "to": to, "fingerprint": fingerprint});
+    let (s, _, _) = request(&team.neighbour, post(&moves_uri, &body)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = request(&team.screen, post(&moves_uri, &body)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, p) = request(
+        &team.village,
+        post(
+            &moves_uri,
+            &json!({"unit": n, "to": to, "fingerprint": "0"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    let (_, _, unchanged) = get(&team.village, &format!("/api/v1/partition-plans/{id}")).await;
+    assert_eq!(unchanged["grids"], before["grids"]);
+
+    // The move.
+    let (s, _, done) = request(&team.village, post(&moves_uri, &body)).await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(
+        (
+            &done["move"]["from"],
+            &done["move"]["to"],
+            &done["move"]["households"]
+        ),
+        (&json!(from), &json!(to), &json!(moved))
+    );
+    let figures: BTreeMap<String, J> = done["grids"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["properties"]["code"].as_str().unwrap().to_owned(),
+                g["properties"].clone(),
+            )
+        })
+        .collect();
+    let hh = |c: &str| figures[c]["households"].as_u64().unwrap();
+    assert_eq!(hh(&from), stored[&from] - moved);
+    assert_eq!(hh(&to), stored[&to] + moved);
+    for (code, n) in &stored {
+        if *code != from && *code != to {
+            assert_eq!(hh(code), *n, "{code} is untouched");
+        }
+    }
+    // What the grids hold on the ground is what they say they hold.
+    let inside = households_inside(&done["grids"], households);
+    assert_eq!(inside[&from], hh(&from));
+    assert_eq!(inside[&to], hh(&to));
+    // Deviation from the mean, afresh.
+    let mean = figures
+        .values()
+        .map(|g| g["workload"].as_f64().unwrap())
+        .sum::<f64>()
+        / figures.len() as f64;
+    for c in [&from, &to] {
+        let expected = figures[c]["workload"].as_f64().unwrap() / mean - 1.0;
+        assert!(
+            (figures[c]["deviation"].as_f64().unwrap() - expected).abs() < 1e-3,
+            "{c}"
+        );
+    }
+    assert_eq!(done["plan"]["summary"]["manual_moves"], 1);
+    assert_eq!(
+        done["plan"]["summary"]["households"],
+        before["summary"]["households"]
+    );
+    // The map follows: the unit's households now lie in the target grid.
+    let (_, _, after) = get(&team.village, &units_uri).await;
+    let again = &after["units"]["features"][n as usize]["properties"];
+    assert_eq!(again["grid"], json!(to), "{again}");
+    assert_ne!(after["fingerprint"], json!(fingerprint));
+    // The same move chosen on the old units is refused.
+    let (s, _, p) = request(&team.village, post(&moves_uri, &body)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("read the units again"),
+        "{p}"
+    );
+    let audited: Vec<_> = owner
+        .audit_records(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.object == format!("grid_plans/{id}/moves"))
+        .collect();
+    assert_eq!(audited.len(), 1);
+    assert!(audited[0].event.detail.contains(&to), "{:?}", audited[0]);
+}
+
 /// The whole story on one store (served by `serve`; accounts and truth in `owner`).
 #[expect(clippy::too_many_lines, reason = "one story, told in order")]
 async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
@@ -633,6 +831,9 @@ async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     .await;
     assert_eq!(s, StatusCode::CONFLICT, "{p}");
 
+    // A planner moves a unit from one grid to its neighbour before approving.
+    moves(&team, owner.as_ref(), id, &households).await;
+
     // Approval: a bad day, a day before the plan, another village's officer.
     let approve = format!("/api/v1/partition-plans/{id}/approve");
     for (body, field) in [
@@ -671,6 +872,17 @@ async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     assert_eq!(ok["plan"]["status"], "effective");
     assert_eq!(ok["plan"]["approved_on"], "2026-03-02");
     assert_eq!(ok["approval"]["effective"], true);
+    // An effective plan is not adjusted any more.
+    let (s, _, p) = request(
+        &team.village,
+        post(
+            &format!("/api/v1/partition-plans/{id}/moves"),
+            &json!({"unit": 0, "to": "x"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("effective"), "{p}");
     let history = ok["approval"]["history"][0]["plan"].as_i64().unwrap();
     assert_eq!(ok["approval"]["history"][0]["from"], old_plan);
     // The township's plan stays in force for its other villages; the village's old grids are

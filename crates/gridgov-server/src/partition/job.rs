@@ -9,6 +9,7 @@ use gridgov_store::scope::within;
 use gridgov_store::{Op, StoreError};
 use serde_json::json;
 
+use super::adjust::weighed;
 use super::body::Draft;
 use super::drawn::{drawn, Drawn};
 use super::{effective_grids, load, rows_of};
@@ -51,17 +52,7 @@ async fn compute(s: &AppState, plan: FeatureId, draft: &Draft) -> Result<Drawn, 
         Stop::Failed("the area's data could not be read from the store".into())
     };
     let mut data = load(&*s.store, area).await.map_err(unreadable)?;
-    // Layers that weigh nothing are not read by the partitioner at all.
-    let w = &draft.request.workload;
-    for (layer, weight) in [
-        (Layer::RentalHouses, w.rental_houses),
-        (Layer::SupervisedPersons, w.supervised),
-        (Layer::Disputes, w.disputes),
-    ] {
-        if weight <= 0.0 {
-            data.layers.remove(&layer);
-        }
-    }
+    weighed(&mut data, &draft.request);
     let current = if draft.rebalance {
         let grids = effective_grids(&*s.store, area).await.map_err(unreadable)?;
         if grids.is_empty() {

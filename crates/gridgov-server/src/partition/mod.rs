@@ -21,6 +21,7 @@
 //! | [`drawn`] | from the partitioner's outcome to grid features and the plan's summary |
 //! | [`job`] | the background computation: progress and heartbeat, then grids and plan in one transaction |
 //! | [`compare`] | a plan against the grids in force: grids added, removed and changed, households moved |
+//! | [`adjust`] | a planner's move of one unit to a neighbouring grid: units cut again with the plan's parameters, the move checked, grids and statistics written in one transaction |
 //! | [`approve`] | approval and activation: plan, history and households in one transaction; the daily sweep |
 //! | [`export`] | the plan's grids as GeoJSON or GeoPackage |
 //! | [`routes`] | the HTTP handlers |
@@ -37,6 +38,7 @@
 //! plan holds a village's grids in force), read in the area's township. Nothing is written
 //! outside the area.
 
+pub mod adjust;
 pub mod approve;
 pub mod body;
 pub mod compare;

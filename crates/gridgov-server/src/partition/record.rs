@@ -42,6 +42,8 @@ pub fn plan_json(plan: &Feature, now: DateTime<Utc>) -> Json {
             "self": format!("/api/v1/partition-plans/{id}"),
             "compare": format!("/api/v1/partition-plans/{id}/compare"),
             "approve": format!("/api/v1/partition-plans/{id}/approve"),
+            "units": format!("/api/v1/partition-plans/{id}/units"),
+            "moves": format!("/api/v1/partition-plans/{id}/moves"),
             "geojson": format!("/api/v1/partition-plans/{id}/export?format=geojson"),
             "gpkg": format!("/api/v1/partition-plans/{id}/export?format=gpkg"),
         },

@@ -19,6 +19,7 @@ use serde_json::{json, Value as JsonValue};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::adjust::{self, Adjustable};
 use super::body::{self, PlanBody};
 use super::export::{self, Format};
 use super::job::{self, Requester};
@@ -36,6 +37,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_plan))
         .routes(routes!(compare_plan))
         .routes(routes!(approve_plan))
+        .routes(routes!(plan_units))
+        .routes(routes!(move_unit))
         .routes(routes!(export_plan))
 }
 
@@ -73,6 +76,32 @@ async fn grids_of(s: &AppState, access: &Access, plan: &Feature) -> Result<Vec<F
         .filter(|g| plan_of(g) == Some(me) && access.admits(g))
         .map(|g| access.mask(Layer::Grids, g))
         .collect())
+}
+
+/// The grids of a plan as stored (unmasked, for writing), those the user's scope holds.
+async fn stored_grids(
+    s: &AppState,
+    access: &Access,
+    plan: &Feature,
+) -> Result<Vec<Feature>, ApiError> {
+    let me = record::id(plan).0;
+    Ok(s.store
+        .query(Layer::Grids, &under(plan.division))
+        .await?
+        .into_iter()
+        .filter(|g| plan_of(g) == Some(me) && access.admits(g))
+        .collect())
+}
+
+/// Why the user may not move units of the plan now (`None`: they may).
+fn adjust_refusal(access: &Access, plan: &Feature, s: &AppState) -> Option<String> {
+    if access.write(Layer::GridPlans).is_err()
+        || access.write(Layer::Grids).is_err()
+        || body::may_draw(access.role(), access.scope(), area_of(plan.division)).is_err()
+    {
+        return Some("your role does not draw plans of this area".into());
+    }
+    adjust::refusal(plan, s.disputes.now())
 }
 
 /// Whether a plan's grids are there to show (drawn, or a plan that was not computed).
@@ -281,6 +310,128 @@ pub async fn compare_plan(
     body["plan"] = me.into();
     body["division_code"] = area.as_str().into();
     Ok(Json(body))
+}
+
+/// `GET /api/v1/partition-plans/{id}/units`: the units the plan's grids are made of (cut again
+/// from the area's data with the plan's parameters), each with its grid, households and
+/// workload; for a drawn draft the user may change, the grids each unit may move to now
+/// (`movable_to`) or why it may not (`fixed_reason`); and the `fingerprint` of these units to
+/// send back with a move.
+#[utoipa::path(get, path = "/api/v1/partition-plans/{id}/units", tag = "plans",
+    params(("id" = i64, Path, description = "The plan's id")),
+    responses(
+        (status = 200, description = "`{plan, editable, fingerprint, units: FeatureCollection}`; each unit's properties `{unit, grid, village_code, households, workload, movable_to, fixed_reason}`", body = Object),
+        (status = 404, description = "No such plan in the user's scope", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "The plan's grids are not drawn, or the area's data no longer matches them", content_type = "application/problem+json", body = Problem)))]
+pub async fn plan_units(
+    State(s): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let access = Access::of(&who, &s)?;
+    access.read(Layer::GridPlans)?;
+    access.read(Layer::Grids)?;
+    let id = parse_id(&id)?;
+    let plan = plan_in_scope(&s, &access, id).await?;
+    if !is_drawn(&plan, &s) {
+        return Err(not_drawn(&plan, &s));
+    }
+    let fixed = adjust_refusal(&access, &plan, &s);
+    let grids = stored_grids(&s, &access, &plan).await?;
+    let a = Adjustable::read(&s, plan, grids).await?;
+    Ok(Json(json!({
+        "plan": id.0,
+        "editable": fixed.is_none(),
+        "fingerprint": a.fingerprint(),
+        "units": a.units_json(fixed.as_deref())?,
+    })))
+}
+
+/// The body of a move.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    /// The unit's number (`unit` in `GET …/units`).
+    pub unit: usize,
+    /// The code of the grid it moves to.
+    pub to: String,
+    /// The `fingerprint` of the units the move was chosen on: when given and the units or
+    /// their grids changed since, the move is refused (409).
+    pub fingerprint: Option<String>,
+}
+
+/// `POST /api/v1/partition-plans/{id}/moves`: moves one unit of a drawn draft to a
+/// neighbouring grid. The move must keep every grid in one piece and not empty, cross no
+/// barrier the plan keeps, and put no parts of two villages in one grid. The two grids are
+/// drawn again and every grid's statistics computed afresh; grids and plan are written in one
+/// transaction, the move recorded in the plan's summary (`moves`) and the audit log.
+#[utoipa::path(post, path = "/api/v1/partition-plans/{id}/moves", tag = "plans",
+    params(("id" = i64, Path, description = "The plan's id")),
+    request_body(content = MoveBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "`{plan, move: {unit, from, to, households, workload}, grids: FeatureCollection}`", body = Object),
+        (status = 400, description = "The body is not JSON", content_type = "application/problem+json", body = Problem),
+        (status = 403, description = "The user does not draw plans of the area", content_type = "application/problem+json", body = Problem),
+        (status = 404, description = "No such plan in the user's scope", content_type = "application/problem+json", body = Problem),
+        (status = 409, description = "Not a drawn draft, the units changed since the fingerprint, or the plan changed meanwhile", content_type = "application/problem+json", body = Problem),
+        (status = 415, description = "The body is not JSON", content_type = "application/problem+json", body = Problem),
+        (status = 422, description = "An unknown unit or grid, or a move that breaks a rule, named", content_type = "application/problem+json", body = Problem)))]
+pub async fn move_unit(
+    State(s): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Json<JsonValue>, ApiError> {
+    let access = Access::of(&who, &s)?;
+    access.write(Layer::GridPlans)?;
+    access.write(Layer::Grids)?;
+    let id = parse_id(&id)?;
+    let json = json_body(&headers, &raw, JSON_TYPES)?;
+    let b: MoveBody =
+        serde_json::from_value(json).map_err(|e| unprocessable("body", e.to_string()))?;
+    let plan = plan_in_scope(&s, &access, id).await?;
+    body::may_draw(access.role(), access.scope(), area_of(plan.division))
+        .map_err(ApiError::Forbidden)?;
+    if let Some(why) = adjust::refusal(&plan, s.disputes.now()) {
+        return Err(ApiError::Conflict(why));
+    }
+    let grids = stored_grids(&s, &access, &plan).await?;
+    let a = Adjustable::read(&s, plan, grids).await?;
+    if let Some(seen) = &b.fingerprint {
+        if *seen != a.fingerprint() {
+            return Err(ApiError::Conflict(format!(
+                "the units of plan {id} or their grids changed since fingerprint {seen}: read the units again"
+            )));
+        }
+    }
+    let planned = a.apply(&s, b.unit, &b.to, who.user.name.as_str())?;
+    let outcome = planned.write(&s).await;
+    let (result, detail) = match &outcome {
+        Ok(step) => (AuditResult::Ok, step.clone()),
+        Err(e) => (AuditResult::Failed, json!({"error": e.to_string()})),
+    };
+    if audit::record_by(
+        &s,
+        &who,
+        AuditAction::Update,
+        format!("{}/{id}/moves", Layer::GridPlans.name()),
+        result,
+        &detail,
+    )
+    .await
+    .is_err()
+    {
+        tracing::error!(%id, "a move in a plan is missing from the audit log");
+    }
+    let step = outcome?;
+    let plan = written(&s, Layer::GridPlans, id).await?;
+    let grids = grids_of(&s, &access, &plan).await?;
+    Ok(Json(json!({
+        "plan": record::plan_json(&plan, s.disputes.now()),
+        "move": step,
+        "grids": record::grids_json(&plan, &grids),
+    })))
 }
 
 /// The body of an approval.

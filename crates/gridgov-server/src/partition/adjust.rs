@@ -1,0 +1,493 @@
+//! A planner's adjustment of a drawn draft: moving one unit from its grid to a neighbouring
+//! grid, with the plan's statistics updated.
+//!
+//! Units are not stored with a plan. They are cut again from the area's data with the plan's
+//! own parameters, the cut its computation made (it is deterministic), and each unit belongs to
+//! the plan's grid that holds its interior point (a grid stored in parts, one per village, is
+//! one grid here, named by the part that keeps its code). A fingerprint of the units and their
+//! grids lets a client say which units it saw: when the area's data or the plan changed since,
+//! a move is refused rather than applied to another unit.
+//!
+//! A move keeps the partitioner's hard constraints ([`gridgov_partition::Mover`]); the two
+//! grids it touches are drawn again as the union of their units and every grid's figures are
+//! computed afresh. The grids, the plan's summary (with the move appended to its `moves`) and
+//! nothing else are written in one transaction guarded by the tags read, so two planners'
+//! moves, or a move and an approval, never interleave. Should the units no longer tile the two
+//! grids as stored (the area's data changed since the plan was drawn), the move is refused and
+//! nothing is written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use geo::{BooleanOps, Geometry, MultiPolygon};
+use gridgov_model::vocab::{PlanJob, PlanStatus};
+use gridgov_model::{Dataset, Feature, GridCode, Layer, ValidationError, Value};
+use gridgov_partition::plan::{self, single};
+use gridgov_partition::{Mover, Outcome, Refusal, Request, Units};
+use gridgov_store::{write_guarded, Guard, Op, StoreError, WriteError};
+use serde_json::{json, Map, Value as Json};
+
+use super::drawn::drawn;
+use super::{body, load, record};
+use crate::{ApiError, AppState};
+
+/// A drawn plan with its units, ready to show or adjust.
+pub struct Adjustable {
+    /// The plan row as read.
+    pub plan: Feature,
+    /// The plan's grids as stored (parts included).
+    pub stored: Vec<Feature>,
+    request: Request,
+    data: Dataset,
+    units: Units,
+    /// Per unit, the index of its grid in `codes`.
+    assign: Vec<usize>,
+    /// The plan's grids (a grid in parts counted once, by the code its home part keeps).
+    codes: Vec<GridCode>,
+    /// Per stored grid code, the plan grid it is (part of).
+    grid_of_part: BTreeMap<String, String>,
+}
+
+fn drifted(what: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "the area's data changed since the plan was drawn ({what}): its grids can no longer be \
+         adjusted unit by unit; draw the plan again"
+    ))
+}
+
+/// Drops the layers that weigh nothing (the partitioner does not read them), as the
+/// computation did.
+pub(crate) fn weighed(data: &mut Dataset, request: &Request) {
+    let w = &request.workload;
+    for (layer, weight) in [
+        (Layer::RentalHouses, w.rental_houses),
+        (Layer::SupervisedPersons, w.supervised),
+        (Layer::Disputes, w.disputes),
+    ] {
+        if weight <= 0.0 {
+            data.layers.remove(&layer);
+        }
+    }
+}
+
+/// Per stored grid code, the code of the plan grid it is, from the plan's summary (a part of a
+/// grid stored in several villages names its grid in `joint`).
+fn plan_grids(plan: &Feature) -> BTreeMap<String, String> {
+    record::statistics(plan)
+        .into_iter()
+        .map(|(code, s)| {
+            let joint = s
+                .get("joint")
+                .and_then(Json::as_str)
+                .map_or_else(|| code.clone(), str::to_owned);
+            (code, joint)
+        })
+        .collect()
+}
+
+impl Adjustable {
+    /// Reads the area of `plan` (whose grids, as stored, are `stored`), cuts its units with the
+    /// plan's parameters and finds each unit's grid.
+    pub async fn read(s: &AppState, plan: Feature, stored: Vec<Feature>) -> Result<Self, ApiError> {
+        let parameters = record::json_field(&plan, "parameters");
+        if parameters.is_null() {
+            return Err(ApiError::Conflict(format!(
+                "plan {} was not drawn by gridgov's partitioner (it keeps no parameters): it has \
+                 no units to adjust",
+                record::id(&plan)
+            )));
+        }
+        let draft = body::read(&parameters).map_err(|e| {
+            ApiError::Internal(format!(
+                "plan {} keeps parameters that no longer read: {}",
+                record::id(&plan),
+                e.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        })?;
+        let request = draft.request;
+        let mut data = load(&*s.store, request.scope).await?;
+        weighed(&mut data, &request);
+        let grid_of_part = plan_grids(&plan);
+        tokio::task::spawn_blocking(move || {
+            let options = gridgov_partition::request::unit_options(&data, &request);
+            let units = gridgov_partition::build_units(&data, request.scope, &options)
+                .map_err(|e| drifted(&e.to_string()))?;
+            let relabelled: Vec<Feature> = stored
+                .iter()
+                .map(|g| {
+                    let code = g.text("code").unwrap_or_default();
+                    let whole = grid_of_part.get(code).map_or(code, String::as_str);
+                    g.clone().with("code", whole)
+                })
+                .collect();
+            let (found, codes) = plan::current_assignment(&units, &relabelled);
+            let assign = found
+                .iter()
+                .enumerate()
+                .map(|(u, g)| g.ok_or_else(|| drifted(&format!("unit {u} lies in no grid"))))
+                .collect::<Result<Vec<usize>, ApiError>>()?;
+            if let Some(empty) = (0..codes.len()).find(|g| !assign.contains(g)) {
+                return Err(drifted(&format!("grid {} holds no unit", codes[empty])));
+            }
+            Ok(Self {
+                plan,
+                stored,
+                request,
+                data,
+                units,
+                assign,
+                codes,
+                grid_of_part,
+            })
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("unit task: {e}")))?
+    }
+
+    /// Identifies the units and their grids: the same area data and plan give the same text.
+    pub fn fingerprint(&self) -> String {
+        // FNV-1a, 64 bits: stable across machines and versions, unlike the std hasher.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |x: u64| {
+            for b in x.to_le_bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        eat(self.units.graph.units.len() as u64);
+        for (u, g) in self.units.graph.units.iter().zip(&self.assign) {
+            eat(u64::from(u.households));
+            eat(u.workload.to_bits());
+            eat(u.area.round().to_bits());
+            eat(u.village as u64);
+            eat(*g as u64);
+        }
+        for c in &self.codes {
+            for b in c.to_string().bytes() {
+                eat(u64::from(b));
+            }
+        }
+        format!("{h:016x}")
+    }
+
+    fn mover(&self) -> Result<Mover<'_>, ApiError> {
+        Mover::new(&self.units.graph).map_err(|e| drifted(&e.to_string()))
+    }
+
+    /// The units as a GeoJSON `FeatureCollection`: each unit's number, grid, village,
+    /// households and workload, and, when `movable`, the grids it may move to now
+    /// (`movable_to`) or why it may not (`fixed_reason`).
+    pub fn units_json(&self, movable: Option<&str>) -> Result<Json, ApiError> {
+        let mover = self.mover()?;
+        let graph = &self.units.graph;
+        let features: Vec<Json> = graph
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let (to, why) = match movable {
+                    Some(why) => (Vec::new(), Some(why.to_owned())),
+                    None => match mover.destinations(&self.assign, i) {
+                        Ok(gs) => (gs.iter().map(|&g| self.codes[g].to_string()).collect(), None),
+                        Err(why) => (Vec::new(), Some(why.to_string())),
+                    },
+                };
+                json!({
+                    "type": "Feature",
+                    "geometry": gridgov_model::geometry::to_geojson(&single(&self.units.polygon(i))),
+                    "properties": {
+                        "unit": i,
+                        "grid": self.codes[self.assign[i]].to_string(),
+                        "village_code": graph.villages[u.village].code,
+                        "households": u.households,
+                        "workload": (u.workload * 1000.0).round() / 1000.0,
+                        "movable_to": to,
+                        "fixed_reason": why,
+                    }
+                })
+            })
+            .collect();
+        Ok(json!({"type": "FeatureCollection", "features": features}))
+    }
+
+    /// Moves `unit` to the grid `to`: the writes (grids and plan row, guarded by the tags
+    /// read) and what the move did. `by` and `at` are recorded with the move.
+    pub fn apply(&self, s: &AppState, unit: usize, to: &str, by: &str) -> Result<Move, ApiError> {
+        let invalid = |field: &str, reason: String| {
+            ApiError::Unprocessable(vec![ValidationError::new(field, reason)])
+        };
+        let units = self.units.graph.units.len();
+        if unit >= units {
+            return Err(invalid(
+                "unit",
+                Refusal::UnknownUnit { unit, units }.to_string(),
+            ));
+        }
+        let Some(target) = self.codes.iter().position(|c| c.to_string() == to) else {
+            let codes: Vec<String> = self.codes.iter().map(ToString::to_string).collect();
+            return Err(invalid(
+                "to",
+                format!(
+                    "'{to}' is no grid of plan {}; its grids: {}",
+                    record::id(&self.plan),
+                    codes.join(", ")
+                ),
+            ));
+        };
+        let mover = self.mover()?;
+        mover.check(&self.assign, unit, target).map_err(|why| {
+            let field = match why {
+                Refusal::UnknownUnit { .. } | Refusal::LastUnit | Refusal::Splits => "unit",
+                _ => "to",
+            };
+            invalid(field, format!("unit {unit} cannot move to {to}: {why}"))
+        })?;
+        let source = self.assign[unit];
+        let mut assign = self.assign.clone();
+        assign[unit] = target;
+        let solution = mover.evaluate(assign, self.request.targets.tolerance);
+        let keep: Vec<Option<GridCode>> = self.codes.iter().cloned().map(Some).collect();
+        let grids = plan::grids(&self.units, &solution, &keep);
+        let outcome = Outcome {
+            units: self.units.clone(),
+            solution,
+            grids,
+            unit_seconds: 0.0,
+            solve_seconds: 0.0,
+        };
+        let id = record::id(&self.plan);
+        let new = drawn(&outcome, &self.data, id, None);
+        let (from_code, to_code) = (self.codes[source].to_string(), to.to_owned());
+        let touched: BTreeSet<&str> = [from_code.as_str(), to_code.as_str()].into();
+        let new_of = plan_grids_of_summary(&new.summary);
+        let at = crate::jobs::now(s);
+        let moved = &self.units.graph.units[unit];
+        let step = json!({
+            "unit": unit,
+            "from": from_code,
+            "to": to_code,
+            "households": moved.households,
+            "workload": (moved.workload * 1000.0).round() / 1000.0,
+        });
+        let mut ops = Vec::new();
+        let mut guards = Vec::new();
+        let guard = |f: &Feature| {
+            f.id.map(|id| Guard {
+                layer: Layer::Grids,
+                id,
+                etag: s.store.etag(f),
+            })
+        };
+        let old_by_code: BTreeMap<&str, &Feature> = self
+            .stored
+            .iter()
+            .filter_map(|f| Some((f.text("code")?, f)))
+            .collect();
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        for f in &new.grids {
+            let code = f.text("code").unwrap_or_default();
+            let whole = new_of.get(code).map_or(code, String::as_str);
+            let old = old_by_code.get(code).copied();
+            if touched.contains(whole) {
+                after.extend(f.geometry.clone());
+                match old {
+                    Some(old) => {
+                        let mut changed = old.clone();
+                        changed.geometry.clone_from(&f.geometry);
+                        copy(&mut changed, f, "households");
+                        guards.extend(guard(old));
+                        ops.push(Op::Update(Layer::Grids, changed));
+                    }
+                    None => ops.push(Op::Insert(Layer::Grids, f.clone())),
+                }
+            } else if let Some(old) = old {
+                // An untouched grid keeps its shape; its households follow the data.
+                if old.get("households") != f.get("households") {
+                    let mut changed = old.clone();
+                    copy(&mut changed, f, "households");
+                    guards.extend(guard(old));
+                    ops.push(Op::Update(Layer::Grids, changed));
+                }
+            }
+        }
+        let new_codes: BTreeSet<&str> = new.grids.iter().filter_map(|f| f.text("code")).collect();
+        for old in &self.stored {
+            let code = old.text("code").unwrap_or_default();
+            let whole = self.grid_of_part.get(code).map_or(code, String::as_str);
+            if touched.contains(whole) {
+                before.extend(old.geometry.clone());
+                if !new_codes.contains(code) {
+                    guards.extend(guard(old));
+                    ops.extend(old.id.map(|id| Op::Delete(Layer::Grids, id)));
+                }
+            }
+        }
+        if !same_ground(&before, &after) {
+            return Err(drifted("its units no longer tile the two grids"));
+        }
+        let mut plan = self.plan.clone();
+        let summary = merged_summary(&record::json_field(&plan, "summary"), &new.summary, {
+            let mut m = step.clone();
+            m["by"] = by.into();
+            m["at"] = at.to_rfc3339().into();
+            m
+        });
+        plan.properties
+            .insert("summary".into(), Value::from(summary.to_string()));
+        guards.push(Guard {
+            layer: Layer::GridPlans,
+            id,
+            etag: s.store.etag(&self.plan),
+        });
+        ops.insert(0, Op::Update(Layer::GridPlans, plan));
+        Ok(Move { ops, guards, step })
+    }
+}
+
+/// Per grid code of a drawn summary, the plan grid it is (part of).
+fn plan_grids_of_summary(summary: &Json) -> BTreeMap<String, String> {
+    summary
+        .get("grids")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| {
+            let code = g.get("code")?.as_str()?.to_owned();
+            let joint = g
+                .get("joint")
+                .and_then(Json::as_str)
+                .map_or_else(|| code.clone(), str::to_owned);
+            Some((code, joint))
+        })
+        .collect()
+}
+
+fn copy(into: &mut Feature, from: &Feature, field: &str) {
+    if let Some(v) = from.get(field) {
+        into.properties.insert(field.to_owned(), v.clone());
+    }
+}
+
+/// Whether two sets of polygons cover the same ground but for rounding (their symmetric
+/// difference is under a millionth of it).
+fn same_ground(a: &[Geometry<f64>], b: &[Geometry<f64>]) -> bool {
+    let union = |gs: &[Geometry<f64>]| {
+        let parts: Vec<MultiPolygon<f64>> = gs
+            .iter()
+            .filter_map(|g| match g {
+                Geometry::Polygon(p) => Some(MultiPolygon(vec![p.clone()])),
+                Geometry::MultiPolygon(m) => Some(m.clone()),
+                _ => None,
+            })
+            .collect();
+        geo::unary_union(&parts)
+    };
+    let (a, b) = (union(a), union(b));
+    let area = geo::Area::unsigned_area(&a).max(geo::Area::unsigned_area(&b));
+    area == 0.0 || geo::Area::unsigned_area(&a.xor(&b)) <= area * 1e-6
+}
+
+/// The summary after a move: the grids' statistics and the totals that depend on them from the
+/// new drawing; what the computation reported (its effort, time, households moved by a
+/// rebalancing) kept; the move appended to `moves`.
+fn merged_summary(old: &Json, new: &Json, step: Json) -> Json {
+    let mut totals: Map<String, Json> = old
+        .get("totals")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let fresh = new.get("totals").and_then(Json::as_object);
+    for key in [
+        "grids",
+        "drawn_grids",
+        "households",
+        "workload",
+        "mean_workload",
+        "balanced",
+        "within_tolerance",
+        "mean_compactness",
+        "units",
+    ] {
+        if let Some(v) = fresh.and_then(|t| t.get(key)) {
+            totals.insert(key.to_owned(), v.clone());
+        }
+    }
+    let mut moves = old
+        .get("moves")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    moves.push(step);
+    totals.insert("manual_moves".into(), moves.len().into());
+    json!({
+        "totals": totals,
+        "grids": new.get("grids").cloned().unwrap_or(Json::Null),
+        "joint": new.get("joint").cloned().unwrap_or(Json::Null),
+        "moves": moves,
+    })
+}
+
+/// A move ready to write.
+pub struct Move {
+    /// The plan's update first, then the grids'.
+    pub ops: Vec<Op>,
+    /// The tags of the plan and grids read.
+    pub guards: Vec<Guard>,
+    /// `{unit, from, to, households, workload}`.
+    pub step: Json,
+}
+
+impl Move {
+    /// Writes the move in one transaction; a plan or grid changed meanwhile is a conflict.
+    pub async fn write(self, s: &AppState) -> Result<Json, ApiError> {
+        let ids = write_guarded(&*s.store, self.guards, self.ops.clone())
+            .await
+            .map_err(|e| match e {
+                WriteError::Store(StoreError::Stale { .. } | StoreError::NotFound { .. }) => {
+                    ApiError::Conflict(
+                        "the plan or its grids changed meanwhile; read the units again and retry"
+                            .into(),
+                    )
+                }
+                other => other.into(),
+            })?;
+        let touched = |layer: Layer| {
+            self.ops
+                .iter()
+                .zip(&ids)
+                .filter(|(op, _)| op.layer() == layer)
+                .map(|(_, id)| *id)
+                .collect::<Vec<_>>()
+        };
+        crate::items::follow(s, Layer::GridPlans, touched(Layer::GridPlans)).await;
+        crate::items::follow(s, Layer::Grids, touched(Layer::Grids)).await;
+        Ok(self.step)
+    }
+}
+
+/// Why a plan's units cannot be moved now (`None`: they can): only a draft whose grids are
+/// drawn is adjusted.
+pub fn refusal(plan: &Feature, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    let id = record::id(plan);
+    match record::status(plan) {
+        Some(PlanStatus::Draft) => {}
+        Some(s) => {
+            return Some(format!(
+                "plan {id} is {} ({}); only a draft is adjusted: draw a new plan to change it",
+                s.token(),
+                s.zh()
+            ))
+        }
+        None => return Some(format!("plan {id} has no status")),
+    }
+    match record::job(plan, now) {
+        (None | Some(PlanJob::Done), _) => None,
+        (Some(PlanJob::Running), _) => Some(format!("plan {id}'s grids are still being drawn")),
+        (Some(PlanJob::Failed), why) => Some(format!(
+            "plan {id}'s grids could not be drawn ({})",
+            why.unwrap_or_default()
+        )),
+    }
+}
