@@ -14,8 +14,8 @@
 //! - [`basemap`]: the offline basemap (`/basemap.json`, `/basemap/…`), glyphs (`/fonts/…`) and
 //!   map styles (`/styles/…`).
 //! - Pages: `/`, `/m`, `/login`, `/planner` and `/sanitation` are `web/dist/*.html` (built from
-//!   `web/src` by `npm run build`), `/assets/*` is `web/dist/assets/`, and
-//!   `/vendor/maplibre-gl/*` is MapLibre GL JS from `web/node_modules/maplibre-gl/dist/`.
+//!   `web/src` by `npm run build`; MapLibre GL JS is bundled into them), `/assets/*` is
+//!   `web/dist/assets/`, and `/vendor/swagger-ui/*` serves the API docs page's scripts.
 
 pub mod access;
 pub mod audit;
@@ -209,10 +209,6 @@ pub fn router(state: AppState) -> Router {
                     HeaderValue::from_static("public, max-age=31536000, immutable"),
                 ))
                 .service(ServeDir::new(web.join("dist/assets"))),
-        )
-        .nest_service(
-            "/vendor/maplibre-gl",
-            ServeDir::new(web.join("node_modules/maplibre-gl/dist")),
         )
         .nest_service(
             "/vendor/swagger-ui",

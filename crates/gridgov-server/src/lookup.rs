@@ -34,6 +34,17 @@ pub struct LookupParams {
     pub crs: Option<String>,
 }
 
+impl LookupParams {
+    /// The point the parameters name ([`parse_point`]).
+    pub(crate) fn point(&self) -> Result<(Crs, f64, f64), ApiError> {
+        parse_point(
+            self.lon.as_deref(),
+            self.lat.as_deref(),
+            self.crs.as_deref(),
+        )
+    }
+}
+
 /// Parses the `crs` parameter, which lookups require: a GCJ-02 point read as WGS84 would
 /// land hundreds of metres off, in the wrong grid, without anyone noticing.
 pub fn parse_crs(text: Option<&str>) -> Result<Crs, ApiError> {
@@ -144,7 +155,7 @@ pub async fn get_lookup(
     QueryParams(p): QueryParams<LookupParams>,
 ) -> Result<Json<Value>, ApiError> {
     let access = Access::of(&who, &s)?;
-    let (crs, lon, lat) = parse_point(p.lon.as_deref(), p.lat.as_deref(), p.crs.as_deref())?;
+    let (crs, lon, lat) = p.point()?;
     let index = s.index.read();
     let found = index.lookup_where(crs, lon, lat, &access).ok_or_else(|| {
         ApiError::NotFound(format!(

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use crate::access::Access;
 use crate::auth::Principal;
 use crate::live::{Listener, LiveIndex};
+use crate::lookup::LookupParams;
 use crate::openapi::Problem;
 use crate::{ApiError, AppState};
 
@@ -95,16 +96,11 @@ impl RoadCache {
     }
 }
 
-/// Query parameters of `GET /api/v1/way`.
+/// Query parameters of `GET /api/v1/way` beside the start (`lon`, `lat`, `crs` as a lookup
+/// takes them: [`LookupParams`]).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WayParams {
-    /// Longitude of the start.
-    pub lon: Option<String>,
-    /// Latitude of the start.
-    pub lat: Option<String>,
-    /// `wgs84`, `gcj02` or `bd09`.
-    pub crs: Option<String>,
     /// The transfer station's id (the lookup's `transfer_station.id`).
     pub station: Option<String>,
 }
@@ -117,7 +113,7 @@ fn unprocessable(field: &str, reason: String) -> ApiError {
 /// transfer station, as a GeoJSON LineString feature (the point, the roads, the station), with
 /// its length and the time it takes by tricycle.
 #[utoipa::path(get, path = "/api/v1/way", tag = "lookup",
-    params(WayParams),
+    params(LookupParams, WayParams),
     responses(
         (status = 200, description = "A GeoJSON Feature: LineString from the point along the roads to the station; `distance_m` (all of it), `road_m`, `duration_s` (by tricycle on the roads), `from_road_m` and `to_road_m` (walked to and from the roads), `station` `{id, name}`", body = Object),
         (status = 400, description = "A missing or malformed parameter (named)", content_type = "application/problem+json", body = Problem),
@@ -126,12 +122,12 @@ fn unprocessable(field: &str, reason: String) -> ApiError {
 pub async fn get_way(
     State(s): State<AppState>,
     who: Principal,
+    QueryParams(start): QueryParams<LookupParams>,
     QueryParams(p): QueryParams<WayParams>,
 ) -> Result<Json<Value>, ApiError> {
     let access = Access::of(&who, &s)?;
     access.read(Layer::TransferStations)?;
-    let (crs, lon, lat) =
-        crate::lookup::parse_point(p.lon.as_deref(), p.lat.as_deref(), p.crs.as_deref())?;
+    let (crs, lon, lat) = start.point()?;
     let text = p.station.as_deref().unwrap_or_default();
     let id: i64 = text.trim().parse().map_err(|_| {
         ApiError::BadRequest(format!(
