@@ -172,9 +172,13 @@ fn osm_basemap_of_monaco() {
     // Monaco: about 7.41–7.44° E, 43.72–43.75° N.
     assert!(h.bounds[0] > 7.3 && h.bounds[2] < 7.6, "{:?}", h.bounds);
     assert!(h.bounds[1] > 43.6 && h.bounds[3] < 43.9, "{:?}", h.bounds);
-    // Roads only: no water, land use or divisions come from an extract's roads.
+    // Roads, water and land use from the extract; no divisions (an extract carries none that
+    // gridgov reads).
     let z14 = layers_at(&archive, 14);
-    assert_eq!(z14.into_iter().collect::<Vec<_>>(), ["roads"]);
+    assert_eq!(
+        z14.into_iter().collect::<Vec<_>>(),
+        ["landuse", "roads", "water"]
+    );
     let e = fails(&["basemap", "build", "--from", "osm", "--out", s(&out)]);
     assert!(e.contains("--pbf"), "{e}");
 }

@@ -143,11 +143,26 @@ async fn build(a: BuildArgs) -> Result<()> {
             .await?
             .context("reading the OpenStreetMap extract")?;
             let mut basemap = Basemap::new();
+            let text = |f: &gridgov_import::ImportedFeature, k: &str| {
+                f.properties.get(k).map(gridgov_model::Value::to_text)
+            };
             for road in osm.roads {
-                let Some(g) = road.geometry else { continue };
-                let text = |k: &str| road.properties.get(k).map(gridgov_model::Value::to_text);
-                let class = text("class").unwrap_or_else(|| "village".to_owned());
-                basemap.add_road(g, &class, text("name").as_deref());
+                let class = text(&road, "class").unwrap_or_else(|| "village".to_owned());
+                let name = text(&road, "name");
+                if let Some(g) = road.geometry {
+                    basemap.add_road(g, &class, name.as_deref());
+                }
+            }
+            for water in osm.water {
+                let (kind, name) = (text(&water, "kind"), text(&water, "name"));
+                if let (Some(g), Some(kind)) = (water.geometry, kind) {
+                    basemap.add_water(g, &kind, name.as_deref());
+                }
+            }
+            for area in osm.land_use {
+                if let (Some(kind), Some(g)) = (text(&area, "kind"), area.geometry) {
+                    basemap.add_landuse(g, &kind);
+                }
             }
             basemap
         }

@@ -7,8 +7,8 @@
 //!   target layer.
 //! - [`write_file`] (in `ogr/`): GeoPackage, GeoJSON and CSV through GDAL, written aside and
 //!   renamed into place.
-//! - [`read_osm`] (in `osm/`): roads and buildings of an OpenStreetMap PBF extract, with
-//!   `osmpbf`.
+//! - [`read_osm`] (in `osm/`): roads, buildings, water and land use of an OpenStreetMap PBF
+//!   extract, with `osmpbf`.
 //! - `fields`: from source columns to typed field values and the owning division.
 //! - `wkb`: Well-Known Binary to `geo` geometries.
 //!

@@ -1,4 +1,6 @@
-//! OpenStreetMap PBF extracts: roads and buildings, read with `osmpbf` (not GDAL).
+//! OpenStreetMap PBF extracts: roads, buildings, water and land use, read with `osmpbf` (not
+//! GDAL). Areas come from closed ways; multipolygon relations are not assembled, so a large
+//! lake or forest mapped only as a relation is missing.
 //!
 //! Two passes over the file: the first keeps the ways worth having and the ids of their
 //! nodes, the second looks up only those nodes' coordinates.
@@ -14,7 +16,7 @@ use osmpbf::{BlobDecode, BlobReader, Element};
 use crate::{ImportError, ImportedFeature, Rejected};
 use tags::{Tags, WayKind};
 
-/// Roads and buildings read from an OpenStreetMap extract.
+/// Roads, buildings, water and land use read from an OpenStreetMap extract.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OsmResult {
     /// Ways with a `highway` tag gridgov has a road class for, as `roads` features
@@ -24,6 +26,12 @@ pub struct OsmResult {
     /// footprint (`address` from `addr:street` and `addr:housenumber`, else
     /// `OSM building <id>`).
     pub buildings: Vec<ImportedFeature>,
+    /// Rivers, streams and canals (lines) and water areas (closed ways), as `water` features
+    /// (`kind` a `WaterKind` token, `name`, `osm_id`).
+    pub water: Vec<ImportedFeature>,
+    /// Land use areas (closed ways), as `land_use` features (`kind` a `LandUseKind` token,
+    /// `osm_id`).
+    pub land_use: Vec<ImportedFeature>,
     /// Ways whose nodes are missing from the extract.
     pub rejected: Vec<Rejected>,
 }
@@ -36,7 +44,7 @@ struct KeptWay {
     kind: WayKind,
 }
 
-/// Reads the roads and buildings of an OpenStreetMap PBF file. Features carry no division:
+/// Reads the roads, buildings, water and land use of an OpenStreetMap PBF file. Features carry no division:
 /// the caller gives them one by where they lie. `progress(done, total)` counts bytes read over
 /// both passes.
 pub fn read_osm(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<OsmResult, ImportError> {
@@ -63,7 +71,7 @@ pub fn read_osm(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<OsmRe
                 };
                 let refs: Vec<i64> = w.refs().collect();
                 let closed = refs.len() >= 4 && refs.first() == refs.last();
-                if closed || matches!(kind, WayKind::Road { .. }) {
+                if closed || !Tags::area_only(&kind) {
                     ways.push(KeptWay {
                         number,
                         id: w.id(),
@@ -157,10 +165,58 @@ pub fn read_osm(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<OsmRe
                     properties: props,
                 });
             }
+            WayKind::Water {
+                kind,
+                area,
+                ref name,
+            } => {
+                let Some(geometry) = shape(line, missing, area) else {
+                    out.rejected.push(missing_nodes(&way, missing, "water"));
+                    continue;
+                };
+                let mut props = Properties::new();
+                props.insert("kind".into(), Value::Text(kind.token().into()));
+                if let Some(name) = name {
+                    props.insert("name".into(), Value::Text(name.clone()));
+                }
+                props.insert("osm_id".into(), Value::Integer(way.id));
+                out.water.push(ImportedFeature {
+                    number: way.number,
+                    division: None,
+                    geometry: Some(geometry),
+                    properties: props,
+                });
+            }
+            WayKind::LandUse { kind } => {
+                let Some(geometry) = shape(line, missing, true) else {
+                    out.rejected.push(missing_nodes(&way, missing, "land use"));
+                    continue;
+                };
+                let mut props = Properties::new();
+                props.insert("kind".into(), Value::Text(kind.token().into()));
+                props.insert("osm_id".into(), Value::Integer(way.id));
+                out.land_use.push(ImportedFeature {
+                    number: way.number,
+                    division: None,
+                    geometry: Some(geometry),
+                    properties: props,
+                });
+            }
         }
     }
     progress(total, total);
     Ok(out)
+}
+
+/// A way's line, or its polygon when `area`: `None` when nodes are missing from an area or too
+/// few points are left.
+fn shape(line: Vec<Coord<f64>>, missing: usize, area: bool) -> Option<Geometry<f64>> {
+    if area {
+        (missing == 0 && line.len() >= 4)
+            .then(|| Geometry::Polygon(Polygon::new(LineString(line), vec![])))
+    } else {
+        (line.len() >= 2).then_some(Geometry::LineString(LineString(line)))
+    }
 }
 
 /// A point inside a footprint: its centroid, or for a footprint that does not hold its

@@ -1,6 +1,7 @@
-//! What a way's tags make of it: a road of some class, a building, or nothing gridgov keeps.
+//! What a way's tags make of it: a road of some class, a building, water, land use, or
+//! nothing gridgov keeps.
 
-use gridgov_model::vocab::RoadClass;
+use gridgov_model::vocab::{LandUseKind, RoadClass, WaterKind};
 
 /// What a way is, for gridgov.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,21 @@ pub(super) enum WayKind {
         /// `addr:street addr:housenumber`, when both are there.
         address: Option<String>,
     },
+    /// A river, stream or canal line (`waterway`), or a water area (`natural=water`,
+    /// `landuse=reservoir`, `waterway=riverbank`; closed ways only).
+    Water {
+        /// Its kind.
+        kind: WaterKind,
+        /// Whether it is an area (else a line).
+        area: bool,
+        /// `name:zh`, else `name`.
+        name: Option<String>,
+    },
+    /// A land use area (closed ways only).
+    LandUse {
+        /// Its kind.
+        kind: LandUseKind,
+    },
 }
 
 /// The tags gridgov reads from a way.
@@ -35,6 +51,50 @@ pub(super) struct Tags<'a> {
     street: Option<&'a str>,
     place: Option<&'a str>,
     housenumber: Option<&'a str>,
+    waterway: Option<&'a str>,
+    natural: Option<&'a str>,
+    water: Option<&'a str>,
+    landuse: Option<&'a str>,
+}
+
+/// The water kind of a `waterway` line, and whether the value is an area instead.
+fn waterway(v: &str) -> Option<(WaterKind, bool)> {
+    Some(match v {
+        "river" => (WaterKind::River, false),
+        "stream" | "ditch" | "drain" | "brook" => (WaterKind::Stream, false),
+        "canal" => (WaterKind::Canal, false),
+        "riverbank" => (WaterKind::River, true),
+        _ => return None,
+    })
+}
+
+/// The water kind of a water area by its `water` value.
+fn water_area(water: Option<&str>) -> WaterKind {
+    match water {
+        Some("reservoir" | "basin") => WaterKind::Reservoir,
+        Some("pond" | "fishpond") => WaterKind::Pond,
+        Some("river" | "oxbow") => WaterKind::River,
+        Some("canal") => WaterKind::Canal,
+        Some("stream" | "ditch") => WaterKind::Stream,
+        _ => WaterKind::Lake,
+    }
+}
+
+/// The land use kind of a `landuse` or `natural` value.
+fn land_use(v: &str) -> Option<LandUseKind> {
+    Some(match v {
+        "farmland" | "farmyard" | "allotments" | "paddy" | "greenhouse_horticulture" => {
+            LandUseKind::Farmland
+        }
+        "forest" | "wood" => LandUseKind::Forest,
+        "residential" | "commercial" | "industrial" | "retail" | "construction" | "garages"
+        | "education" | "religious" => LandUseKind::BuiltUp,
+        "meadow" | "grass" | "grassland" | "heath" | "scrub" | "village_green" => {
+            LandUseKind::Grassland
+        }
+        "orchard" | "vineyard" | "plant_nursery" | "tea" => LandUseKind::Orchard,
+        _ => return None,
+    })
 }
 
 /// The road class of a `highway` value; `None` for ways that are no road to keep (proposed,
@@ -68,13 +128,18 @@ impl<'a> Tags<'a> {
                 "addr:street" => t.street = v,
                 "addr:place" => t.place = v,
                 "addr:housenumber" => t.housenumber = v,
+                "waterway" => t.waterway = v,
+                "natural" => t.natural = v,
+                "water" => t.water = v,
+                "landuse" => t.landuse = v,
                 _ => {}
             }
         }
         t
     }
 
-    /// What the way is. A way that is both a road and a building is taken as a road.
+    /// What the way is: a road first, then a building, water, land use. Water areas and land
+    /// use are kept by the caller only when the way is closed.
     pub(super) fn classify(&self) -> Option<WayKind> {
         if let Some(class) = self.highway.and_then(road_class) {
             let implied = matches!(self.highway, Some("motorway" | "motorway_link"))
@@ -92,11 +157,42 @@ impl<'a> Tags<'a> {
                 name: self.name_zh.or(self.name).map(str::to_owned),
             });
         }
-        match self.building {
-            None | Some("no") => None,
-            Some(_) => Some(WayKind::Building {
+        if self.building.is_some_and(|b| b != "no") {
+            return Some(WayKind::Building {
                 address: self.address(),
-            }),
+            });
+        }
+        let name = || self.name_zh.or(self.name).map(str::to_owned);
+        if let Some((kind, area)) = self.waterway.and_then(waterway) {
+            return Some(WayKind::Water {
+                kind,
+                area,
+                name: name(),
+            });
+        }
+        if self.natural == Some("water") || matches!(self.landuse, Some("reservoir" | "basin")) {
+            let kind = match self.landuse {
+                Some("reservoir" | "basin") => WaterKind::Reservoir,
+                _ => water_area(self.water),
+            };
+            return Some(WayKind::Water {
+                kind,
+                area: true,
+                name: name(),
+            });
+        }
+        self.landuse
+            .and_then(land_use)
+            .or_else(|| self.natural.and_then(land_use))
+            .map(|kind| WayKind::LandUse { kind })
+    }
+
+    /// Whether the way is kept only as an area (closed).
+    pub(super) fn area_only(kind: &WayKind) -> bool {
+        match kind {
+            WayKind::Road { .. } => false,
+            WayKind::Water { area, .. } => *area,
+            WayKind::Building { .. } | WayKind::LandUse { .. } => true,
         }
     }
 
@@ -197,5 +293,68 @@ mod tests {
             Some(WayKind::Building { address: None })
         );
         assert_eq!(kind(&[("building", "no")]), None);
+    }
+
+    #[test]
+    fn water_lines_water_areas_and_land_use() {
+        assert_eq!(
+            kind(&[("waterway", "river"), ("name", "Rhein")]),
+            Some(WayKind::Water {
+                kind: WaterKind::River,
+                area: false,
+                name: Some("Rhein".into())
+            })
+        );
+        assert!(matches!(
+            kind(&[("waterway", "ditch")]),
+            Some(WayKind::Water {
+                kind: WaterKind::Stream,
+                area: false,
+                ..
+            })
+        ));
+        assert!(matches!(
+            kind(&[("natural", "water"), ("water", "pond")]),
+            Some(WayKind::Water {
+                kind: WaterKind::Pond,
+                area: true,
+                ..
+            })
+        ));
+        assert!(matches!(
+            kind(&[("natural", "water")]),
+            Some(WayKind::Water {
+                kind: WaterKind::Lake,
+                area: true,
+                ..
+            })
+        ));
+        assert!(matches!(
+            kind(&[("landuse", "reservoir")]),
+            Some(WayKind::Water {
+                kind: WaterKind::Reservoir,
+                area: true,
+                ..
+            })
+        ));
+        assert_eq!(
+            kind(&[("landuse", "residential")]),
+            Some(WayKind::LandUse {
+                kind: LandUseKind::BuiltUp
+            })
+        );
+        assert_eq!(
+            kind(&[("natural", "wood")]),
+            Some(WayKind::LandUse {
+                kind: LandUseKind::Forest
+            })
+        );
+        assert_eq!(kind(&[("landuse", "military")]), None);
+        assert_eq!(kind(&[("waterway", "dam")]), None);
+        // A road along a river bank is a road.
+        assert!(matches!(
+            kind(&[("highway", "track"), ("waterway", "river")]),
+            Some(WayKind::Road { .. })
+        ));
     }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use geo::{Geometry, Rect};
 use gridgov_import::read_osm;
-use gridgov_model::vocab::RoadClass;
+use gridgov_model::vocab::{LandUseKind, RoadClass, WaterKind};
 use gridgov_model::Value;
 use osmpbf::{BlobDecode, BlobReader};
 
@@ -116,21 +116,78 @@ fn check(file: &str, min_roads: usize, min_buildings: usize) {
             .expect("test setup")
             .is_empty());
     }
+    // Water and land use: valid kinds, lines for waterways, closed rings for areas, in place.
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for f in osm.water.iter().chain(&osm.land_use) {
+        let kind = f.properties["kind"].as_str().expect("test setup");
+        let (known, area) = match &f.geometry {
+            Some(Geometry::LineString(l)) => (kind.parse::<WaterKind>().is_ok(), l),
+            Some(Geometry::Polygon(p)) => (
+                kind.parse::<WaterKind>().is_ok() || kind.parse::<LandUseKind>().is_ok(),
+                p.exterior(),
+            ),
+            other => panic!("{file}: {kind} {} is {other:?}", f.number),
+        };
+        assert!(known, "{kind}");
+        if matches!(f.geometry, Some(Geometry::Polygon(_))) {
+            assert!(
+                area.is_closed() && area.0.len() >= 4,
+                "{file}: area {}",
+                f.number
+            );
+        }
+        assert!(
+            area.0.iter().any(|c| within(*c, 0.05)),
+            "{file}: {}",
+            f.number
+        );
+        *kinds.entry(kind.to_owned()).or_default() += 1;
+    }
+    eprintln!(
+        "{file}: {} water, {} land use: {kinds:?}",
+        osm.water.len(),
+        osm.land_use.len()
+    );
     // Every feature's number is unique (a way's position in the file).
-    let mut numbers: Vec<usize> = osm
-        .roads
-        .iter()
-        .chain(&osm.buildings)
-        .map(|f| f.number)
-        .collect();
+    let all = || {
+        osm.roads
+            .iter()
+            .chain(&osm.buildings)
+            .chain(&osm.water)
+            .chain(&osm.land_use)
+    };
+    let mut numbers: Vec<usize> = all().map(|f| f.number).collect();
     numbers.sort_unstable();
     numbers.dedup();
-    assert_eq!(numbers.len(), osm.roads.len() + osm.buildings.len());
+    assert_eq!(numbers.len(), all().count());
 }
 
 #[test]
 fn liechtenstein() {
     check("liechtenstein-2013-08-03.osm.pbf", 1_000, 1_000);
+}
+
+#[test]
+fn liechtenstein_has_the_rhine_its_forests_and_its_towns() {
+    let path = crate::common::geodata("osm/liechtenstein-2013-08-03.osm.pbf");
+    let osm = read_osm(&path, &mut |_, _| {}).expect("test setup");
+    let rhine = osm.water.iter().any(|w| {
+        w.properties.get("kind").and_then(Value::as_str) == Some("river")
+            && w.properties
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.contains("Rhein"))
+    });
+    assert!(rhine, "the Rhine runs along Liechtenstein's western border");
+    let count = |kind: &str| {
+        osm.land_use
+            .iter()
+            .filter(|f| f.properties.get("kind").and_then(Value::as_str) == Some(kind))
+            .count()
+    };
+    for kind in ["forest", "built_up", "farmland", "grassland"] {
+        assert!(count(kind) > 5, "{kind}: {}", count(kind));
+    }
 }
 
 #[test]
