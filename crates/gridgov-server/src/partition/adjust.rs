@@ -96,7 +96,7 @@ impl Adjustable {
                 record::id(&plan)
             )));
         }
-        let draft = body::read(&parameters).map_err(|e| {
+        let draft = body::read_stored(&parameters).map_err(|e| {
             ApiError::Internal(format!(
                 "plan {} keeps parameters that no longer read: {}",
                 record::id(&plan),

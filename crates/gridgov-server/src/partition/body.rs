@@ -291,6 +291,19 @@ pub fn read(body: &Json) -> Result<Draft, Vec<ValidationError>> {
     })
 }
 
+/// Reads the parameters stored with a plan ([`Draft::parameters`]) back into its request. They
+/// hold every default, so a plan drawn by a number of grids also holds the default household
+/// range, which a request body may not give beside it.
+pub fn read_stored(parameters: &Json) -> Result<Draft, Vec<ValidationError>> {
+    let mut body = parameters.clone();
+    if let Some(p) = body.as_object_mut() {
+        if p.get("grids").is_some_and(|g| !g.is_null()) {
+            p.remove("households");
+        }
+    }
+    read(&body)
+}
+
 /// Refuses a workload weight on a layer the role does not see (supervised persons): the
 /// grids' workloads would tell what the role may not read.
 pub fn may_weigh(role: Role, draft: &Draft) -> Result<(), ValidationError> {
@@ -367,6 +380,20 @@ mod tests {
         let t = read(&json!({"township": "520526101000", "grids": 7, "rebalance": true})).unwrap();
         assert_eq!(t.request.targets.grids, Some(7));
         assert!(t.rebalance);
+    }
+
+    #[test]
+    fn stored_parameters_read_back_into_the_same_request() {
+        for body in [
+            json!({"village": "520526101201", "grids": 3, "seed": 7}),
+            json!({"township": "520526101000", "households": "400-600", "tolerance": 0.2,
+                "barriers": "trunk,river", "weights": "households=1,rental_houses=0.5"}),
+        ] {
+            let d = read(&body).unwrap();
+            let again = read_stored(&d.parameters).unwrap();
+            assert_eq!(again.request, d.request, "{body}");
+            assert_eq!(again.parameters, d.parameters, "{body}");
+        }
     }
 
     #[test]
