@@ -1,8 +1,9 @@
 // The grid planner (`/planner`): pick a village (or a whole township), set the targets (grids
 // or a household range, tolerance, barriers, weights), run the partitioner on the server with
 // a progress bar (POST /api/v1/partition-plans), see the plan over the grids in force
-// (coloured by deviation) with its per-grid statistics, compare it with them, and approve it.
-// Every plan is kept as a draft until it is approved.
+// (coloured by deviation) with its per-grid statistics, compare it with them, adjust a draft by
+// moving a unit from one grid to a neighbour (POST /api/v1/partition-plans/{id}/moves), and
+// approve it. Every plan is kept as a draft until it is approved.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import '../styles/common.css';
@@ -44,8 +45,39 @@ interface PartitionPlan {
   progress: number | null;
   effective_from: string | null;
   parameters: { tolerance?: number } | null;
-  summary: { grids: number; households: number; within_tolerance: number; mean_compactness: number; balanced: boolean } | null;
-  grids?: { type: 'FeatureCollection'; features: Array<{ type: 'Feature'; geometry: GeoJSON.Geometry; properties: PlanGridProps }> };
+  summary: {
+    grids: number; households: number; within_tolerance: number; mean_compactness: number; balanced: boolean;
+    /** Units moved by hand; only once one has been. */
+    manual_moves?: number;
+  } | null;
+  grids?: PlanGrids;
+}
+
+type PlanGrids = { type: 'FeatureCollection'; features: Array<{ type: 'Feature'; geometry: GeoJSON.Geometry; properties: PlanGridProps }> };
+
+/** A unit of a drawn plan (GET /api/v1/partition-plans/{id}/units): what moves between grids. */
+interface UnitProps {
+  unit: number;
+  grid: string;
+  village_code: string;
+  households: number;
+  workload: number;
+  /** Grid codes it may move to now; empty when it is fixed (`fixed_reason` says why). */
+  movable_to: string[];
+  fixed_reason: string | null;
+}
+
+interface Units {
+  plan: number;
+  editable: boolean;
+  fingerprint: string;
+  units: { type: 'FeatureCollection'; features: Array<{ type: 'Feature'; geometry: GeoJSON.Geometry; properties: UnitProps }> };
+}
+
+interface Moved {
+  plan: PartitionPlan;
+  move: { unit: number; from: string; to: string; households: number; workload: number };
+  grids: PlanGrids;
 }
 
 interface Comparison {
@@ -64,6 +96,10 @@ let villages: Division[] = [];
 let plans: PartitionPlan[] = [];
 let shown: PartitionPlan | null = null;
 let comparison: Comparison | null = null;
+/** Adjust mode: the shown draft's units on the map, one of them picked to be moved. */
+let adjusting = false;
+let units: Units | null = null;
+let picked: number | null = null;
 
 const canPlan = (): boolean => PLANNERS.has(me.role) && me.writes.includes('grid_plans') && me.writes.includes('grids');
 
@@ -71,6 +107,11 @@ function note(text: string, kind: 'info' | 'error' = 'info'): void {
   const el = byId('plan-note');
   el.textContent = text;
   el.dataset.kind = kind;
+}
+
+/** What went wrong, for a note: the problem's detail and reasons from the server. */
+function problem(e: unknown): string {
+  return e instanceof HttpError ? e.detail || String(e.status) : String(e);
 }
 
 /** The area chosen: a village, or the township when no village is. */
@@ -151,7 +192,7 @@ async function run(): Promise<void> {
     await showPlan(created.id);
   } catch (e) {
     progress(null);
-    note(t('pl.failed', { detail: e instanceof HttpError ? e.detail || String(e.status) : String(e) }), 'error');
+    note(t('pl.failed', { detail: problem(e) }), 'error');
   } finally {
     button.disabled = !canPlan();
   }
@@ -160,13 +201,125 @@ async function run(): Promise<void> {
 async function showPlan(id: number): Promise<void> {
   shown = await api<PartitionPlan>(`/api/v1/partition-plans/${id}`);
   comparison = null;
+  stopAdjusting();
   drawPlans();
   drawPlan();
   drawOnMap(true);
-  if (shown.job === 'done' || shown.job === null) {
-    comparison = await api<Comparison>(`/api/v1/partition-plans/${id}/compare`).catch(() => null);
+  if (shown.job === 'done' || shown.job === null) await loadComparison();
+}
+
+async function loadComparison(): Promise<void> {
+  if (!shown) return;
+  const id = shown.id;
+  const answer = await api<Comparison>(`/api/v1/partition-plans/${id}/compare`).catch(() => null);
+  if (shown?.id !== id) return;
+  comparison = answer;
+  drawPlan();
+}
+
+/** A drawn draft the user may change: its units can be moved between its grids. */
+function adjustable(p: PartitionPlan): boolean {
+  return p.status === 'draft' && p.job === 'done' && (p.grids?.features.length ?? 0) > 0 && canPlan();
+}
+
+/** A plan grid as people say it: its name, else its code. */
+function gridName(code: string): string {
+  return shown?.grids?.features.find((f) => f.properties.code === code)?.properties.name ?? code;
+}
+
+/** A plan grid's name with its code, or its code alone when it has no name. */
+function gridLabel(code: string): string {
+  const name = gridName(code);
+  return name === code ? code : `${name} (${code})`;
+}
+
+async function startAdjusting(): Promise<void> {
+  adjusting = true;
+  drawPlan();
+  await loadUnits();
+}
+
+function stopAdjusting(): void {
+  adjusting = false;
+  units = null;
+  picked = null;
+  drawUnits();
+}
+
+/** (Re)reads the shown plan's units; the picked one stays picked. */
+async function loadUnits(): Promise<void> {
+  if (!shown) return;
+  const id = shown.id;
+  try {
+    const answer = await api<Units>(`/api/v1/partition-plans/${id}/units`);
+    if (!adjusting || shown?.id !== id) return;
+    units = answer;
+  } catch (e) {
+    if (shown?.id !== id) return;
+    stopAdjusting();
+    note(t('pl.unitsFailed', { detail: problem(e) }), 'error');
+  }
+  drawUnits();
+  drawPlan();
+}
+
+function pickUnit(unit: number): void {
+  picked = unit;
+  drawUnits();
+  drawPlan();
+}
+
+async function moveUnit(unit: number, to: string): Promise<void> {
+  if (!shown || !units) return;
+  const p = shown;
+  note('');
+  try {
+    const answer = await api<Moved>(`/api/v1/partition-plans/${p.id}/moves`, { method: 'POST', json: { unit, to, fingerprint: units.fingerprint } });
+    if (shown?.id !== p.id) return;
+    shown = { ...answer.plan, grids: answer.grids };
+    note(t('pl.moved', { unit, households: answer.move.households, from: gridName(answer.move.from), to: gridName(answer.move.to) }));
+    drawOnMap(false);
+    await Promise.all([loadUnits(), loadComparison()]);
+  } catch (e) {
+    note(t('pl.moveFailed', { detail: problem(e) }), 'error');
     drawPlan();
   }
+}
+
+/** The picked unit: its grid and households, and where it may go (or why it may not). */
+function unitPanel(): HTMLElement | null {
+  const unit = units?.units.features.find((f) => f.properties.unit === picked)?.properties;
+  if (!units || !unit) return adjusting ? h('p', { class: 'note', id: 'unit-hint' }, t(units ? 'pl.unitPick' : 'common.loading')) : null;
+  const children: Node[] = [
+    h('h3', {}, t('pl.unitTitle', { unit: unit.unit })),
+    h('dl', {},
+      h('dt', {}, t('pl.grid')), h('dd', { id: 'unit-grid' }, gridLabel(unit.grid)),
+      h('dt', {}, t('pl.households')), h('dd', { id: 'unit-households' }, formatNumber(unit.households))),
+  ];
+  if (units.editable && unit.movable_to.length) {
+    const target = h('select', { id: 'unit-target', 'aria-label': t('pl.moveTo') },
+      ...unit.movable_to.map((code) => h('option', { value: code }, gridLabel(code))));
+    const move = h('button', { type: 'button', class: 'primary', id: 'unit-move' }, t('pl.move'));
+    move.addEventListener('click', () => {
+      move.disabled = true;
+      void moveUnit(unit.unit, target.value);
+    });
+    children.push(h('div', { class: 'inline' }, h('span', {}, t('pl.moveTo')), target, move));
+  } else {
+    children.push(h('p', { class: 'note', id: 'unit-fixed' }, unit.fixed_reason ? t('pl.unitFixedWhy', { reason: unit.fixed_reason }) : t('pl.unitFixed')));
+  }
+  return h('section', { class: 'unit-panel', id: 'unit-panel', 'data-unit': unit.unit }, ...children);
+}
+
+/** The units as thin outlines over the plan's grids, the picked one filled. */
+function drawUnits(): void {
+  const source = map.getSource('units') as maplibregl.GeoJSONSource | undefined;
+  if (!source) return;
+  source.setData(units?.units ?? EMPTY);
+  byId('legend-units').hidden = !units;
+  const isPicked: maplibregl.ExpressionSpecification = ['==', ['get', 'unit'], picked ?? -1];
+  map.setPaintProperty('units-fill', 'fill-opacity', ['case', isPicked, 0.55, 0]);
+  map.setPaintProperty('units-line', 'line-width', ['case', isPicked, 2.5, 0.6]);
 }
 
 function tolerance(): number {
@@ -185,6 +338,19 @@ function drawPlan(): void {
     children.push(h('p', { class: 'summary', id: 'plan-summary' }, t('pl.summary', {
       grids: p.summary.grids, households: p.summary.households, within: p.summary.within_tolerance, compactness: formatNumber(p.summary.mean_compactness, 2),
     })));
+    if (p.summary.manual_moves) children.push(h('p', { class: 'note', id: 'plan-moves' }, t('pl.manualMoves', { n: p.summary.manual_moves })));
+  }
+  if (adjustable(p)) {
+    const toggle = h('button', { type: 'button', class: 'toggle', id: 'adjust', 'aria-pressed': String(adjusting) }, t('pl.adjust'));
+    toggle.addEventListener('click', () => {
+      if (adjusting) {
+        stopAdjusting();
+        drawPlan();
+      } else {
+        void startAdjusting();
+      }
+    });
+    children.push(h('div', { class: 'adjust' }, toggle, unitPanel()));
   }
   const features = p.grids?.features ?? [];
   if (features.length) {
@@ -222,7 +388,7 @@ function drawPlan(): void {
         })
         .catch((e: unknown) => {
           approve.disabled = false;
-          note(t('pl.failed', { detail: e instanceof HttpError ? e.detail || String(e.status) : String(e) }), 'error');
+          note(t('pl.failed', { detail: problem(e) }), 'error');
         });
     });
     children.push(h('div', { class: 'approve' }, h('span', {}, t('pl.effectiveFrom')), date, approve));
@@ -262,6 +428,7 @@ function addGridsInForce(): void {
 async function areaChanged(): Promise<void> {
   shown = null;
   comparison = null;
+  stopAdjusting();
   drawPlan();
   drawOnMap(true);
   await loadPlans();
@@ -299,6 +466,16 @@ async function main(): Promise<void> {
   map.addSource('plan', { type: 'geojson', data: EMPTY });
   addUnderLabels(map, { id: 'plan-fill', type: 'fill', source: 'plan', paint: { 'fill-color': '#4ecb73', 'fill-opacity': 0.45 } });
   addUnderLabels(map, { id: 'plan-line', type: 'line', source: 'plan', paint: { 'line-color': '#1f2d3d', 'line-width': 1.5 } });
+  // The units of adjust mode: a fill, transparent but for the picked unit, takes the clicks.
+  map.addSource('units', { type: 'geojson', data: EMPTY });
+  addUnderLabels(map, { id: 'units-fill', type: 'fill', source: 'units', paint: { 'fill-color': '#ffd23f', 'fill-opacity': 0 } });
+  addUnderLabels(map, { id: 'units-line', type: 'line', source: 'units', paint: { 'line-color': '#5b6b7d', 'line-width': 0.6 } });
+  map.on('click', 'units-fill', (e) => {
+    const unit = units?.units.features.find((f) => f.properties.unit === e.features?.[0]?.properties.unit);
+    if (unit) pickUnit(unit.properties.unit);
+  });
+  map.on('mouseenter', 'units-fill', () => { map.getCanvas().style.cursor = 'pointer'; });
+  map.on('mouseleave', 'units-fill', () => { map.getCanvas().style.cursor = ''; });
   addGridsInForce();
   byId('township').addEventListener('change', () => void loadVillages().then(areaChanged));
   byId('village').addEventListener('change', () => void areaChanged());
