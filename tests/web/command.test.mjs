@@ -80,6 +80,11 @@ test('the counters show the API\'s figures and the charts are drawn', async () =
   assert.equal(await s.page.textContent('#counter-overdue .value'), String(ledger.rows.filter((r) => r.overdue).length));
   assert.equal(await s.page.textContent('#counter-escalations .value'), String(ledger.rows.filter((r) => r.escalated).length));
   await s.page.waitForSelector('#chart-months[data-ready]', { timeout: 30_000 });
+  // The month chart holds the cases opened each month, as the API counts them.
+  const byMonth = (await server.api(`/api/v1/disputes/statistics?by=month&division=520526000000&from=${months[0]}&to=${months[11]}`, { token })).body;
+  const expected = months.map((m) => `${m}:${byMonth.groups.find((g) => g.key === m)?.cases ?? 0}`).join(' ');
+  assert.equal(await s.page.getAttribute('#chart-months', 'data-cases'), expected);
+  assert.equal(byMonth.groups.reduce((n, g) => n + g.cases, 0), stats.total.cases, 'the months add up to the window');
   await settle(s.page);
   for (const id of ['chart-months', 'chart-settlement']) {
     const png = await s.page.locator(`#${id}`).screenshot();

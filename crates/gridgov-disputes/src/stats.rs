@@ -1,10 +1,11 @@
-//! Statistics of disputes per division (township or village) or per grid, with a total:
+//! Statistics of disputes per division (township or village), per grid or per month opened,
+//! with a total:
 //! cases by category and level, where they were settled (小事不出村率 and its kin), the
 //! median time to close, overdue cases and repeat disputes ([`crate::repeat`]).
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use gridgov_model::vocab::{DisputeLevel, DisputeStatus};
 use gridgov_model::{DivisionCode, GridCode};
 use serde::{Serialize, Serializer};
@@ -22,6 +23,8 @@ pub enum Grouping {
     Village,
     /// The case's grid (网格); cases without one form their own group.
     Grid,
+    /// The month the case was opened (`YYYY-MM`).
+    Month,
 }
 
 /// The cases counted: those opened on or after `from` and before `until` (either bound may be
@@ -57,6 +60,8 @@ pub enum GroupKey {
     Grid(GridCode),
     /// The cases without a grid (only when grouping by grid).
     NoGrid,
+    /// A month, by its first day (serialized `YYYY-MM`).
+    Month(NaiveDate),
 }
 
 impl Serialize for GroupKey {
@@ -65,6 +70,7 @@ impl Serialize for GroupKey {
             GroupKey::Division(d) => s.serialize_str(d.as_str()),
             GroupKey::Grid(g) => s.collect_str(g),
             GroupKey::NoGrid => s.serialize_none(),
+            GroupKey::Month(first) => s.collect_str(&first.format("%Y-%m")),
         }
     }
 }
@@ -151,11 +157,23 @@ pub fn statistics(
     window: Window,
     as_of: NaiveDate,
 ) -> Statistics {
+    statistics_of(cases, grouping, window, as_of, &|_| true)
+}
+
+/// [`statistics`] of the cases `counted` keeps (those of one grid, say), repeats still looked
+/// for among all of `cases`.
+pub fn statistics_of(
+    cases: &[Case],
+    grouping: Grouping,
+    window: Window,
+    as_of: NaiveDate,
+    counted: &dyn Fn(&Case) -> bool,
+) -> Statistics {
     let repeated = repeats(cases);
     let mut groups: BTreeMap<GroupKey, Tally> = BTreeMap::new();
     let mut total = Tally::default();
     for (case, earlier) in cases.iter().zip(&repeated) {
-        if !window.contains(case.opened_on) {
+        if !window.contains(case.opened_on) || !counted(case) {
             continue;
         }
         let key = match grouping {
@@ -164,6 +182,9 @@ pub fn statistics(
             }
             Grouping::Village => GroupKey::Division(case.village),
             Grouping::Grid => case.grid.clone().map_or(GroupKey::NoGrid, GroupKey::Grid),
+            Grouping::Month => {
+                GroupKey::Month(case.opened_on.with_day(1).unwrap_or(case.opened_on))
+            }
         };
         let repeat = !earlier.is_empty();
         groups.entry(key).or_default().add(case, repeat, as_of);
@@ -514,6 +535,34 @@ mod tests {
         assert_eq!(t.village_share, Some(0.5));
         assert_eq!(t.county_share, Some(1.0 / 3.0));
         assert_eq!(t.median_days_to_close, Some(30.5));
+        assert_eq!(s.groups.len(), 2);
+
+        // By month opened: Jan 1-2, Feb 3-4, Mar 5-6, Apr 7-8, May 9, Jul 10 (no June).
+        let s = statistics(&all, Grouping::Month, Window::ALL, day(6, 1));
+        let months: Vec<_> = s
+            .groups
+            .iter()
+            .map(|g| (serde_json::to_value(&g.key).unwrap(), g.stats.cases))
+            .collect();
+        let m = |k: &str, n| (serde_json::json!(k), n);
+        assert_eq!(
+            months,
+            [
+                m("2026-01", 2),
+                m("2026-02", 2),
+                m("2026-03", 2),
+                m("2026-04", 2),
+                m("2026-05", 1),
+                m("2026-07", 1),
+            ]
+        );
+        assert_eq!(s.total.cases, 10);
+        // Grid V3-G03 only (cases 8 and 9): 9 still repeats 8.
+        let g3: GridCode = "520526102201-G03".parse().unwrap();
+        let s = statistics_of(&all, Grouping::Month, Window::ALL, day(6, 1), &|c| {
+            c.grid.as_ref() == Some(&g3)
+        });
+        assert_eq!((s.total.cases, s.total.repeats), (2, 1));
         assert_eq!(s.groups.len(), 2);
     }
 

@@ -798,17 +798,20 @@ pub async fn ledger(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatisticsParams {
-    /// `township`, `village` (default) or `grid`.
+    /// `township`, `village` (default), `grid` or `month` (the month opened, `YYYY-MM`).
     pub by: Option<String>,
     /// The division counted (default: the user's scope).
     pub division: Option<String>,
+    /// Only the cases of this grid (a grid code `<village>-Gnn`; its village must lie in the
+    /// division).
+    pub grid: Option<String>,
     /// Cases opened from this day or month (`YYYY-MM-DD` or `YYYY-MM`).
     pub from: Option<String>,
     /// Cases opened up to this day or month, inclusive.
     pub to: Option<String>,
 }
 
-/// `GET /api/v1/disputes/statistics`: per township, village or grid and in total: cases by
+/// `GET /api/v1/disputes/statistics`: per township, village, grid or month and in total: cases by
 /// category and level, the shares settled in the village (小事不出村率) and the township and
 /// escalated to the county, the median days to close, overdue cases and repeat disputes.
 #[utoipa::path(get, path = "/api/v1/disputes/statistics", tag = "disputes",
@@ -827,24 +830,44 @@ pub async fn statistics(
         "township" => Grouping::Township,
         "village" => Grouping::Village,
         "grid" => Grouping::Grid,
+        "month" => Grouping::Month,
         other => {
             return Err(ApiError::BadRequest(format!(
-                "parameter 'by': '{other}'; group by township, village or grid"
+                "parameter 'by': '{other}'; group by township, village, grid or month"
             )))
         }
     };
+    let grid = p
+        .grid
+        .as_deref()
+        .map(|g| {
+            g.trim().parse::<GridCode>().map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "parameter 'grid': '{g}' is not a grid code like 520526101201-G01"
+                ))
+            })
+        })
+        .transpose()?;
     let window = Window {
         from: p.from.as_deref().map(hotspots::first_day).transpose()?,
         until: p.to.as_deref().map(hotspots::day_after).transpose()?,
     };
     let division = crate::parse_division(p.division.as_deref())?;
+    let division = match (division, &grid) {
+        (None, Some(g)) => Some(g.village()),
+        (d, _) => d,
+    };
     let cases = match access.narrow(division) {
         Narrowed::Within(d) => cases_in(&s, &access, Some(d)).await?,
         Narrowed::Outside => Vec::new(),
     };
     let today = s.disputes.now().date_naive();
-    Ok(Json(gridgov_disputes::stats::statistics(
-        &cases, grouping, window, today,
+    Ok(Json(gridgov_disputes::stats::statistics_of(
+        &cases,
+        grouping,
+        window,
+        today,
+        &|c| grid.as_ref().is_none_or(|g| c.grid.as_ref() == Some(g)),
     )))
 }
 

@@ -686,6 +686,40 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
         keys,
         [&json!("520526101201-G01"), &json!("520526101201-G02")]
     );
+    // By month opened, and one grid's cases only.
+    let (s, _, by_month) = request(
+        &team.admin,
+        Request::get("/api/v1/disputes/statistics?by=month")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{by_month}");
+    assert_eq!(by_month["groups"][0]["key"], "2026-03", "{by_month}");
+    assert_eq!(by_month["groups"][0]["cases"], st["total"]["cases"]);
+    let first = &by_grid["groups"][0];
+    let (s, _, one) = request(
+        &team.admin,
+        Request::get("/api/v1/disputes/statistics?by=month&grid=520526101201-G01")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{one}");
+    assert_eq!(one["total"]["cases"], first["cases"]);
+    assert_eq!(one["total"]["repeats"], first["repeats"]);
+    for bad in ["by=week", "grid=G01"] {
+        let (s, _, p) = request(
+            &team.admin,
+            Request::get(format!("/api/v1/disputes/statistics?{bad}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {p}");
+        let name = bad.split('=').next().unwrap();
+        assert!(p["detail"].as_str().unwrap().contains(name), "{p}");
+    }
     // Nothing opened in April.
     let (_, _, none) = request(
         &team.admin,

@@ -27,7 +27,7 @@ export interface GroupStats {
   repeats: number;
 }
 
-export type Grouping = 'township' | 'village' | 'grid';
+export type Grouping = 'township' | 'village' | 'grid' | 'month';
 
 export interface Statistics {
   grouping: Grouping;
@@ -77,7 +77,7 @@ export interface DisputeEvent {
   at: string;
 }
 
-export function statistics(params: { by: Grouping; division?: string; from?: string; to?: string }): Promise<Statistics> {
+export function statistics(params: { by: Grouping; division?: string; grid?: string; from?: string; to?: string }): Promise<Statistics> {
   return api<Statistics>(`/api/v1/disputes/statistics${query(params)}`);
 }
 

@@ -122,20 +122,6 @@ function statsDivision(place: Place): string {
   return place.level === 'grid' ? villageOfGrid(place.code) : place.code;
 }
 
-/** Maps `items` through `f` with at most `limit` calls at a time, keeping the order. */
-async function mapLimit<T, R>(items: T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /** Today in the browser, `YYYY-MM-DD` (the server's own day shows as `as_of`). */
 function today(): string {
   const d = new Date();
@@ -145,7 +131,7 @@ function today(): string {
 /**
  * Reads the figures of the place: the counters and the settlement chart (the last 12 months'
  * statistics and this month's ledger, in parallel); resolves when they are drawn. The chart
- * by month (one statistics request per month) follows in the background.
+ * by month (the same months grouped by month) follows once the map has its first tiles.
  */
 async function loadFigures(): Promise<void> {
   const place = here();
@@ -164,14 +150,14 @@ async function loadFigures(): Promise<void> {
   if (place !== here()) return; // the user moved on meanwhile
   lastStats = { stats: window, months: null, total: pick(window, place), ledger: book };
   drawFigures();
-  // The chart by month follows, one request per month, two at a time, once the map has its
-  // first tiles (the browser's six connections to the server go to the map first). The
-  // counters do not wait for it.
+  // The chart by month follows once the map has its first tiles (the browser's six
+  // connections to the server go to the map first). The counters do not wait for it.
+  const grid = place.level === 'grid' ? place.code : undefined;
   void mapSettled
-    .then(() => mapLimit(months, 2, async (m): Promise<[string, GroupStats]> => [m, pick(await statistics({ by, division, from: m, to: m }), place)]))
+    .then(() => statistics({ by: 'month', division, grid, from: first, to: last }))
     .then((byMonth) => {
       if (place !== here() || !lastStats) return;
-      lastStats.months = byMonth;
+      lastStats.months = months.map((m): [string, GroupStats] => [m, byMonth.groups.find((g) => g.key === m) ?? emptyStats()]);
       drawMonthChart();
     })
     .catch((e: unknown) => console.warn('disputes by month', e));
@@ -243,14 +229,18 @@ function drawMonthChart(): void {
     },
     true,
   );
-  byId('chart-months').dataset.ready = 'true';
+  const chart = byId('chart-months');
+  chart.dataset.cases = months.map(([m, s]) => `${m}:${s.cases}`).join(' ');
+  chart.dataset.ready = 'true';
 }
 
 function drawSettlementChart(): void {
   if (!lastStats) return;
   const place = here();
   const groups = lastStats.stats.groups.filter((g) => g.key !== null);
-  const unit: MessageKey = { township: 'cc.unitTownship', village: 'cc.unitVillage', grid: 'cc.unitGrid' }[lastStats.stats.grouping] as MessageKey;
+  // The window's statistics are grouped by division or grid (GROUPING), never by month.
+  const units: Record<Exclude<Grouping, 'month'>, MessageKey> = { township: 'cc.unitTownship', village: 'cc.unitVillage', grid: 'cc.unitGrid' };
+  const unit = units[lastStats.stats.grouping as Exclude<Grouping, 'month'>];
   byId('settlement-title').textContent = t('cc.settlementBy', { unit: t(unit) });
   // Townships and villages by name; grids (all of one village here) by their code's suffix.
   const keyName = (k: string): string => (k.includes('-') ? k.slice(k.indexOf('-') + 1) : names.get(k) ?? k);
