@@ -5,8 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertOnlyServer, failedResponses, assertTilesLoaded, interiorPoint, launch, mapBackground, openPage, pixelStats, record, screenshot, settle, signIn,
-  startServer, unexpectedErrors, waitForMapIdle,
+  assertOnlyServer, failedResponses, assertTilesLoaded, interiorPoint, mapBackground, openPage, openSignedIn, pixelStats, record, screenshot, settle,
+  signIn, unexpectedErrors, waitForMapIdle,
 } from './lib.mjs';
 
 const DARK = [0x0b, 0x16, 0x28]; // the dark fallback background, #0b1628
@@ -19,18 +19,8 @@ let token;
 let readyMs;
 
 before(async () => {
-  server = await startServer();
-  pages = await server.pages();
-  await server.checkRoutes();
+  ({ server, pages, browser, s, readyMs } = await openSignedIn('index', { viewport: { width: 1920, height: 1080 } }));
   token = await server.token();
-  browser = await launch();
-  s = await openPage(browser, server.origin, { viewport: { width: 1920, height: 1080 } });
-  await signIn(s.context, server.origin, server.admin);
-  const start = Date.now();
-  await s.page.goto(`${server.origin}${pages.index}`);
-  await s.page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
-  readyMs = Date.now() - start;
-  await waitForMapIdle(s.page);
 }, { timeout: 900_000 });
 
 after(async () => {

@@ -230,6 +230,35 @@ export async function signIn(context, origin, user) {
   return (await r.json()).user;
 }
 
+/**
+ * What a page test starts with: a server on a fresh demo county (the routes the pages need
+ * checked), Chromium, and the page `name` (of `server.pages()`) open in a context made by
+ * `openPage` with `contextOptions`, signed in as the county admin, past loading and, unless
+ * `idle` is false, with its map idle. `readyMs` is the time from the navigation to the end of
+ * loading. On a failure, what was started is stopped again.
+ */
+export async function openSignedIn(name, contextOptions = {}, { idle = true } = {}) {
+  const server = await startServer();
+  let browser;
+  try {
+    const pages = await server.pages();
+    await server.checkRoutes();
+    browser = await launch();
+    const s = await openPage(browser, server.origin, contextOptions);
+    await signIn(s.context, server.origin, server.admin);
+    const start = Date.now();
+    await s.page.goto(`${server.origin}${pages[name]}`);
+    await s.page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
+    const readyMs = Date.now() - start;
+    if (idle) await waitForMapIdle(s.page);
+    return { server, pages, browser, s, readyMs };
+  } catch (err) {
+    await browser?.close().catch(() => {});
+    await server.stop();
+    throw err;
+  }
+}
+
 /** The console and page errors, as text (with the address they name). */
 export function unexpectedErrors(errors) {
   return errors.map((e) => `${e.text}${e.url ? ` (${e.url})` : ''}`);

@@ -5,8 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertOnlyServer, failedResponses, assertTilesLoaded, interiorPoint, launch, mapBackground, openPage, pixelStats, record, screenshot, signIn,
-  startServer, unexpectedErrors, waitForMapIdle,
+  assertOnlyServer, failedResponses, assertTilesLoaded, interiorPoint, mapBackground, openPage, openSignedIn, pixelStats, record, screenshot, signIn,
+  unexpectedErrors, waitForMapIdle,
 } from './lib.mjs';
 
 const LIGHT = [0xee, 0xf1, 0xea]; // the light fallback background, #eef1ea
@@ -22,16 +22,8 @@ let grids;
 let firstLoad;
 
 before(async () => {
-  server = await startServer();
-  pages = await server.pages();
-  await server.checkRoutes();
-  token = await server.token();
-  grids = (await server.api('/api/v1/layers/grids/items?limit=200', { token })).body.features;
-  browser = await launch();
-  s = await openPage(browser, server.origin, { ...PHONE, permissions: ['geolocation'] });
-  await signIn(s.context, server.origin, server.admin);
-  await s.page.goto(`${server.origin}${pages.m}`);
-  await s.page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
+  // Not waiting for the map: the requests before the first tile are read once the page has loaded.
+  ({ server, pages, browser, s } = await openSignedIn('m', { ...PHONE, permissions: ['geolocation'] }, { idle: false }));
   // What arrived before the first tile: the page, its bundle and stylesheet, the style,
   // the session and glossary reads.
   const before = [];
@@ -52,6 +44,8 @@ before(async () => {
   }
   firstLoad = { bytes, items };
   await waitForMapIdle(s.page);
+  token = await server.token();
+  grids = (await server.api('/api/v1/layers/grids/items?limit=200', { token })).body.features;
 }, { timeout: 900_000 });
 
 after(async () => {

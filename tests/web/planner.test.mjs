@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertOnlyServer, assertTilesLoaded, interiorPoint, launch, openPage, screenshot, signIn, startServer, unexpectedErrors, waitForMapIdle,
+  assertOnlyServer, assertTilesLoaded, interiorPoint, openPage, openSignedIn, screenshot, signIn, unexpectedErrors, waitForMapIdle,
 } from './lib.mjs';
 
 let server;
@@ -17,16 +17,8 @@ let s;
 let token;
 
 before(async () => {
-  server = await startServer();
-  pages = await server.pages();
-  await server.checkRoutes();
+  ({ server, pages, browser, s } = await openSignedIn('planner', { viewport: { width: 1440, height: 900 } }));
   token = await server.token();
-  browser = await launch();
-  s = await openPage(browser, server.origin, { viewport: { width: 1440, height: 900 } });
-  await signIn(s.context, server.origin, server.admin);
-  await s.page.goto(`${server.origin}${pages.planner}`);
-  await s.page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
-  await waitForMapIdle(s.page);
 }, { timeout: 900_000 });
 
 after(async () => {

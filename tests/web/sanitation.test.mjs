@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertOnlyServer, assertTilesLoaded, launch, openPage, screenshot, signIn, startServer, unexpectedErrors, waitForMapIdle,
+  assertOnlyServer, assertTilesLoaded, openPage, openSignedIn, screenshot, signIn, unexpectedErrors, waitForMapIdle,
 } from './lib.mjs';
 
 let server;
@@ -14,15 +14,7 @@ let pages;
 let s;
 
 before(async () => {
-  server = await startServer();
-  pages = await server.pages();
-  await server.checkRoutes();
-  browser = await launch();
-  s = await openPage(browser, server.origin, { viewport: { width: 1440, height: 900 } });
-  await signIn(s.context, server.origin, server.admin);
-  await s.page.goto(`${server.origin}${pages.sanitation}`);
-  await s.page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
-  await waitForMapIdle(s.page);
+  ({ server, pages, browser, s } = await openSignedIn('sanitation', { viewport: { width: 1440, height: 900 } }));
 }, { timeout: 900_000 });
 
 after(async () => {

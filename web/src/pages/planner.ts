@@ -14,6 +14,7 @@ import { byId, h, setState } from '../lib/dom';
 import { label, loadGlossary } from '../lib/glossary';
 import { renderHeader } from '../lib/header';
 import { applyStatic, formatNumber, formatPercent, onLangChange, t, type MessageKey } from '../lib/i18n';
+import { runJob } from '../lib/job';
 import { addTilesSource, addUnderLabels, bboxOf, createMap, layerBounds, loadStyle, maplibregl } from '../lib/map';
 import { canRead, requireUser, scopeDivision, type Me } from '../lib/session';
 
@@ -149,14 +150,6 @@ function drawPlans(): void {
   }));
 }
 
-function progress(p: number | null): void {
-  const box = byId('progress');
-  box.hidden = p === null;
-  if (p === null) return;
-  (box.querySelector('.bar') as HTMLElement).style.width = `${p}%`;
-  (box.querySelector('.text') as HTMLElement).textContent = t('pl.running', { p: Math.round(p) });
-}
-
 function body(): Record<string, string | number | boolean> {
   const { field, code } = area();
   const b: Record<string, string | number | boolean> = { [field]: code };
@@ -176,22 +169,18 @@ async function run(): Promise<void> {
   const button = byId<HTMLButtonElement>('run');
   button.disabled = true;
   note('');
-  progress(0);
   try {
-    const created = await api<PartitionPlan>('/api/v1/partition-plans', { method: 'POST', json: body() });
-    let plan = created;
-    while (plan.job === 'running') {
-      progress(plan.progress ?? 0);
-      await new Promise((r) => setTimeout(r, 1000));
-      plan = await api<PartitionPlan>(`/api/v1/partition-plans/${created.id}`);
-    }
-    progress(null);
+    const plan = await runJob({
+      create: () => api<PartitionPlan>('/api/v1/partition-plans', { method: 'POST', json: body() }),
+      poll: (id) => api<PartitionPlan>(`/api/v1/partition-plans/${id}`),
+      bar: byId('progress'),
+      text: (p) => t('pl.running', { p }),
+    });
     if (plan.job === 'failed') note(t('pl.failed', { detail: plan.job_error ?? '' }), 'error');
     else note(t('pl.savedDraft', { id: plan.id }));
     await loadPlans();
-    await showPlan(created.id);
+    await showPlan(plan.id);
   } catch (e) {
-    progress(null);
     note(t('pl.failed', { detail: problem(e) }), 'error');
   } finally {
     button.disabled = !canPlan();

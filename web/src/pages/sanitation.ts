@@ -11,6 +11,7 @@ import { byId, h, setState } from '../lib/dom';
 import { label, loadGlossary } from '../lib/glossary';
 import { renderHeader } from '../lib/header';
 import { applyStatic, formatDistance, formatNumber, onLangChange, t, type MessageKey } from '../lib/i18n';
+import { runJob } from '../lib/job';
 import { addTilesSource, addUnderLabels, bboxOf, createMap, layerBounds, loadStyle, maplibregl } from '../lib/map';
 import { canRead, requireUser, scopeDivision, type Me } from '../lib/session';
 
@@ -125,34 +126,22 @@ function drawPlans(): void {
   );
 }
 
-function progress(p: number | null): void {
-  const box = byId('progress');
-  box.hidden = p === null;
-  if (p === null) return;
-  (box.querySelector('.bar') as HTMLElement).style.width = `${p}%`;
-  (box.querySelector('.text') as HTMLElement).textContent = t('san.computing', { p: Math.round(p) });
-}
-
 async function compute(): Promise<void> {
   const date = byId<HTMLInputElement>('date').value;
   const button = byId<HTMLButtonElement>('compute');
   button.disabled = true;
   note('');
-  progress(0);
   try {
-    const created = await api<RoutePlan>('/api/v1/route-plans', { method: 'POST', json: { township: township(), date, seconds: 10 } });
-    let plan = created;
-    while (plan.job === 'running') {
-      progress(plan.progress);
-      await new Promise((r) => setTimeout(r, 1000));
-      plan = (await api<PlanAnswer>(`/api/v1/route-plans/${created.id}`)).plan;
-    }
-    progress(null);
+    const plan = await runJob({
+      create: () => api<RoutePlan>('/api/v1/route-plans', { method: 'POST', json: { township: township(), date, seconds: 10 } }),
+      poll: async (id) => (await api<PlanAnswer>(`/api/v1/route-plans/${id}`)).plan,
+      bar: byId('progress'),
+      text: (p) => t('san.computing', { p }),
+    });
     if (plan.job === 'failed') note(t('san.failed', { detail: plan.job_error ?? '' }), 'error');
     await loadPlans();
-    await showPlan(created.id);
+    await showPlan(plan.id);
   } catch (e) {
-    progress(null);
     note(t('san.failed', { detail: e instanceof HttpError ? e.detail || String(e.status) : String(e) }), 'error');
   } finally {
     button.disabled = !canPlan();
