@@ -19,7 +19,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use geo::{BooleanOps, Geometry, MultiPolygon};
-use gridgov_model::vocab::{PlanJob, PlanStatus};
 use gridgov_model::{Dataset, Feature, GridCode, Layer, ValidationError, Value};
 use gridgov_partition::plan::{self, single};
 use gridgov_partition::{Mover, Outcome, Refusal, Request, Units};
@@ -468,26 +467,7 @@ impl Move {
 }
 
 /// Why a plan's units cannot be moved now (`None`: they can): only a draft whose grids are
-/// drawn is adjusted.
+/// drawn is adjusted; to change another, draw a new plan.
 pub fn refusal(plan: &Feature, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
-    let id = record::id(plan);
-    match record::status(plan) {
-        Some(PlanStatus::Draft) => {}
-        Some(s) => {
-            return Some(format!(
-                "plan {id} is {} ({}); only a draft is adjusted: draw a new plan to change it",
-                s.token(),
-                s.zh()
-            ))
-        }
-        None => return Some(format!("plan {id} has no status")),
-    }
-    match record::job(plan, now) {
-        (None | Some(PlanJob::Done), _) => None,
-        (Some(PlanJob::Running), _) => Some(format!("plan {id}'s grids are still being drawn")),
-        (Some(PlanJob::Failed), why) => Some(format!(
-            "plan {id}'s grids could not be drawn ({})",
-            why.unwrap_or_default()
-        )),
-    }
+    record::not_a_drawn_draft(plan, now, "adjusted")
 }

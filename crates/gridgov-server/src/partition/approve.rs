@@ -17,7 +17,7 @@
 //! periodic sweep runs.
 
 use chrono::NaiveDate;
-use gridgov_model::vocab::{PlanJob, PlanStatus};
+use gridgov_model::vocab::PlanStatus;
 use gridgov_model::{DivisionCode, Feature, FeatureId, Layer, Value};
 use gridgov_store::scope::{within, RowScope};
 use gridgov_store::{
@@ -32,28 +32,7 @@ use crate::{audit, ApiError, AppState};
 
 /// Why a plan cannot be approved now (`None`: it can): only a draft whose grids are drawn.
 pub fn refusal(plan: &Feature, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
-    let id = record::id(plan);
-    match record::status(plan) {
-        Some(PlanStatus::Draft) => {}
-        Some(s) => {
-            return Some(format!(
-                "plan {id} is {} ({}); only a draft is approved",
-                s.token(),
-                s.zh()
-            ))
-        }
-        None => return Some(format!("plan {id} has no status")),
-    }
-    match record::job(plan, now) {
-        (None | Some(PlanJob::Done), _) => None,
-        (Some(PlanJob::Running), _) => Some(format!(
-            "plan {id}'s grids are still being drawn; approve it when its job is done"
-        )),
-        (Some(PlanJob::Failed), why) => Some(format!(
-            "plan {id}'s grids could not be drawn ({}); draw a new plan",
-            why.unwrap_or_default()
-        )),
-    }
+    record::not_a_drawn_draft(plan, now, "approved")
 }
 
 /// What is in force where a plan takes effect, as read before the transaction.

@@ -14,6 +14,33 @@ pub fn status(plan: &Feature) -> Option<PlanStatus> {
     plan.text("status").and_then(|s| s.parse().ok())
 }
 
+/// Why `plan` is not a draft whose grids are drawn, the only plan that is `done` (`approved`,
+/// `adjusted`) now; `None` when it is one.
+pub fn not_a_drawn_draft(plan: &Feature, now: DateTime<Utc>, done: &str) -> Option<String> {
+    let id = id(plan);
+    match status(plan) {
+        Some(PlanStatus::Draft) => {}
+        Some(s) => {
+            return Some(format!(
+                "plan {id} is {} ({}); only a draft is {done}",
+                s.token(),
+                s.zh()
+            ))
+        }
+        None => return Some(format!("plan {id} has no status")),
+    }
+    match job(plan, now) {
+        (None | Some(PlanJob::Done), _) => None,
+        (Some(PlanJob::Running), _) => Some(format!(
+            "plan {id}'s grids are still being drawn; it is {done} once they are"
+        )),
+        (Some(PlanJob::Failed), why) => Some(format!(
+            "plan {id}'s grids could not be drawn ({}); draw a new plan",
+            why.unwrap_or_default()
+        )),
+    }
+}
+
 /// The plan as JSON (without its grids): fields, computation, totals and links.
 pub fn plan_json(plan: &Feature, now: DateTime<Utc>) -> Json {
     let id = plan.id.map_or(0, |i| i.0);

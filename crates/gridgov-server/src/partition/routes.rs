@@ -93,6 +93,29 @@ async fn stored_grids(
         .collect())
 }
 
+/// What every change to a plan checks first: the rights to write plans, grids and `also`, the
+/// body (a JSON `B`), the plan in the user's scope, and the user's right to draw its area.
+async fn change_of<B: serde::de::DeserializeOwned>(
+    s: &AppState,
+    who: &Principal,
+    id: &str,
+    headers: &HeaderMap,
+    raw: &Bytes,
+    also: &[Layer],
+) -> Result<(Access, FeatureId, B, Feature), ApiError> {
+    let access = Access::of(who, s)?;
+    for layer in [Layer::GridPlans, Layer::Grids].iter().chain(also) {
+        access.write(*layer)?;
+    }
+    let id = parse_id(id)?;
+    let json = json_body(headers, raw, JSON_TYPES)?;
+    let b: B = serde_json::from_value(json).map_err(|e| unprocessable("body", e.to_string()))?;
+    let plan = plan_in_scope(s, &access, id).await?;
+    body::may_draw(access.role(), access.scope(), area_of(plan.division))
+        .map_err(ApiError::Forbidden)?;
+    Ok((access, id, b, plan))
+}
+
 /// Why the user may not move units of the plan now (`None`: they may).
 fn adjust_refusal(access: &Access, plan: &Feature, s: &AppState) -> Option<String> {
     if access.write(Layer::GridPlans).is_err()
@@ -383,16 +406,7 @@ pub async fn move_unit(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let access = Access::of(&who, &s)?;
-    access.write(Layer::GridPlans)?;
-    access.write(Layer::Grids)?;
-    let id = parse_id(&id)?;
-    let json = json_body(&headers, &raw, JSON_TYPES)?;
-    let b: MoveBody =
-        serde_json::from_value(json).map_err(|e| unprocessable("body", e.to_string()))?;
-    let plan = plan_in_scope(&s, &access, id).await?;
-    body::may_draw(access.role(), access.scope(), area_of(plan.division))
-        .map_err(ApiError::Forbidden)?;
+    let (access, id, b, plan) = change_of::<MoveBody>(&s, &who, &id, &headers, &raw, &[]).await?;
     if let Some(why) = adjust::refusal(&plan, s.disputes.now()) {
         return Err(ApiError::Conflict(why));
     }
@@ -466,17 +480,8 @@ pub async fn approve_plan(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Result<Json<JsonValue>, ApiError> {
-    let access = Access::of(&who, &s)?;
-    access.write(Layer::GridPlans)?;
-    access.write(Layer::Grids)?;
-    access.write(Layer::Households)?;
-    let id = parse_id(&id)?;
-    let json = json_body(&headers, &raw, JSON_TYPES)?;
-    let b: ApproveBody =
-        serde_json::from_value(json).map_err(|e| unprocessable("body", e.to_string()))?;
-    let plan = plan_in_scope(&s, &access, id).await?;
-    body::may_draw(access.role(), access.scope(), area_of(plan.division))
-        .map_err(ApiError::Forbidden)?;
+    let (_, id, b, plan) =
+        change_of::<ApproveBody>(&s, &who, &id, &headers, &raw, &[Layer::Households]).await?;
     let day = NaiveDate::parse_from_str(b.effective_from.trim(), "%Y-%m-%d").map_err(|_| {
         unprocessable(
             "effective_from",
