@@ -169,43 +169,41 @@ pub fn read_osm(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<OsmRe
                 kind,
                 area,
                 ref name,
-            } => {
-                let Some(geometry) = shape(line, missing, area) else {
-                    out.rejected.push(missing_nodes(&way, missing, "water"));
-                    continue;
-                };
-                let mut props = Properties::new();
-                props.insert("kind".into(), Value::Text(kind.token().into()));
-                if let Some(name) = name {
-                    props.insert("name".into(), Value::Text(name.clone()));
-                }
-                props.insert("osm_id".into(), Value::Integer(way.id));
-                out.water.push(ImportedFeature {
-                    number: way.number,
-                    division: None,
-                    geometry: Some(geometry),
-                    properties: props,
-                });
-            }
-            WayKind::LandUse { kind } => {
-                let Some(geometry) = shape(line, missing, true) else {
-                    out.rejected.push(missing_nodes(&way, missing, "land use"));
-                    continue;
-                };
-                let mut props = Properties::new();
-                props.insert("kind".into(), Value::Text(kind.token().into()));
-                props.insert("osm_id".into(), Value::Integer(way.id));
-                out.land_use.push(ImportedFeature {
-                    number: way.number,
-                    division: None,
-                    geometry: Some(geometry),
-                    properties: props,
-                });
-            }
+            } => match shape(line, missing, area) {
+                Some(g) => out
+                    .water
+                    .push(kind_feature(&way, g, kind.token(), name.as_deref())),
+                None => out.rejected.push(missing_nodes(&way, missing, "water")),
+            },
+            WayKind::LandUse { kind } => match shape(line, missing, true) {
+                Some(g) => out.land_use.push(kind_feature(&way, g, kind.token(), None)),
+                None => out.rejected.push(missing_nodes(&way, missing, "land use")),
+            },
         }
     }
     progress(total, total);
     Ok(out)
+}
+
+/// A water or land use feature of `way`: its `kind`, `name` (if any) and `osm_id`.
+fn kind_feature(
+    way: &KeptWay,
+    geometry: Geometry<f64>,
+    kind: &str,
+    name: Option<&str>,
+) -> ImportedFeature {
+    let mut props = Properties::new();
+    props.insert("kind".into(), Value::Text(kind.into()));
+    if let Some(name) = name {
+        props.insert("name".into(), Value::Text(name.into()));
+    }
+    props.insert("osm_id".into(), Value::Integer(way.id));
+    ImportedFeature {
+        number: way.number,
+        division: None,
+        geometry: Some(geometry),
+        properties: props,
+    }
 }
 
 /// A way's line, or its polygon when `area`: `None` when nodes are missing from an area or too
