@@ -116,6 +116,30 @@ async fn change_of<B: serde::de::DeserializeOwned>(
     Ok((access, id, b, plan))
 }
 
+/// Records a change `what` (`approve`, `moves`) to plan `id` in the audit log, done with its
+/// report or failed with its error, and hands the outcome on. A change the log misses is
+/// logged as an error; the answer still tells the user what happened.
+async fn audited(
+    s: &AppState,
+    who: &Principal,
+    id: FeatureId,
+    what: &str,
+    outcome: Result<JsonValue, ApiError>,
+) -> Result<JsonValue, ApiError> {
+    let (result, detail) = match &outcome {
+        Ok(report) => (AuditResult::Ok, report.clone()),
+        Err(e) => (AuditResult::Failed, json!({"error": e.to_string()})),
+    };
+    let object = format!("{}/{id}/{what}", Layer::GridPlans.name());
+    if audit::record_by(s, who, AuditAction::Update, object, result, &detail)
+        .await
+        .is_err()
+    {
+        tracing::error!(%id, what, "a change to a plan is missing from the audit log");
+    }
+    outcome
+}
+
 /// Why the user may not move units of the plan now (`None`: they may).
 fn adjust_refusal(access: &Access, plan: &Feature, s: &AppState) -> Option<String> {
     if access.write(Layer::GridPlans).is_err()
@@ -420,25 +444,7 @@ pub async fn move_unit(
         }
     }
     let planned = a.apply(&s, b.unit, &b.to, who.user.name.as_str())?;
-    let outcome = planned.write(&s).await;
-    let (result, detail) = match &outcome {
-        Ok(step) => (AuditResult::Ok, step.clone()),
-        Err(e) => (AuditResult::Failed, json!({"error": e.to_string()})),
-    };
-    if audit::record_by(
-        &s,
-        &who,
-        AuditAction::Update,
-        format!("{}/{id}/moves", Layer::GridPlans.name()),
-        result,
-        &detail,
-    )
-    .await
-    .is_err()
-    {
-        tracing::error!(%id, "a move in a plan is missing from the audit log");
-    }
-    let step = outcome?;
+    let step = audited(&s, &who, id, "moves", planned.write(&s).await).await?;
     let plan = written(&s, Layer::GridPlans, id).await?;
     let grids = grids_of(&s, &access, &plan).await?;
     Ok(Json(json!({
@@ -499,25 +505,14 @@ pub async fn approve_plan(
     if let Some(why) = approve::refusal(&plan, s.disputes.now()) {
         return Err(ApiError::Conflict(why));
     }
-    let outcome = approve::approve(&s, plan, day).await;
-    let (result, detail) = match &outcome {
-        Ok(report) => (AuditResult::Ok, report.clone()),
-        Err(e) => (AuditResult::Failed, json!({"error": e.to_string()})),
-    };
-    if audit::record_by(
+    let report = audited(
         &s,
         &who,
-        AuditAction::Update,
-        format!("{}/{id}/approve", Layer::GridPlans.name()),
-        result,
-        &detail,
+        id,
+        "approve",
+        approve::approve(&s, plan, day).await,
     )
-    .await
-    .is_err()
-    {
-        tracing::error!(%id, "a plan's approval is missing from the audit log");
-    }
-    let report = outcome?;
+    .await?;
     let plan = written(&s, Layer::GridPlans, id).await?;
     Ok(Json(json!({
         "plan": record::plan_json(&plan, s.disputes.now()),
