@@ -1113,6 +1113,31 @@ async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
         "small villages merged into grids stored per village: {p3}"
     );
     assert!(p3["summary"]["grids"].as_u64() > p3["summary"]["drawn_grids"].as_u64());
+    // With 400-600 households a grid takes a small village whole between two blocks of a
+    // larger one: its part in the larger village lies in two pieces, stored as two polygons.
+    let pieces = draw(
+        &team.township,
+        &json!({"township": TOWNSHIP, "households": "400-600", "seconds": 10}),
+    )
+    .await;
+    let p4 = finished(&team.township, pieces).await;
+    assert_eq!(p4["job"], "done", "{p4}");
+    let mut sum = 0;
+    for g in p4["grids"]["features"].as_array().unwrap() {
+        assert_eq!(g["geometry"]["type"], "Polygon", "{}", g["properties"]);
+        sum += g["properties"]["households"].as_u64().unwrap();
+    }
+    assert_eq!(sum, all.len() as u64);
+    // Every piece is listed as a part of its grid.
+    let joint = p4["grids"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["properties"]["joint"].is_string())
+        .count();
+    let listed: usize = p4["summary"]["grids"].as_u64().unwrap() as usize
+        - p4["summary"]["drawn_grids"].as_u64().unwrap() as usize;
+    assert!(joint > listed, "{joint} parts, {listed} more than drawn");
     let day = clock_day(&clock).to_string();
     let (s, _, a3) = request(
         &team.township,

@@ -5,7 +5,10 @@
 //! A grid is stored in the village that owns it, and must lie in it. In township mode the
 //! partitioner may merge small villages whole into one grid; such a grid is stored as one grid
 //! per village it covers: the part in its home village keeps its code, the others take the next
-//! free number of their village, and the summary lists them as parts of one (`joint`).
+//! free number of their village, and the summary lists them as parts of one (`joint`). A part
+//! in one village may itself lie in pieces, joined only through another village's units (a
+//! small village taken whole between two blocks of a larger one): each piece is then a part
+//! of its own, since a grid is one polygon.
 
 use std::collections::BTreeMap;
 
@@ -68,7 +71,46 @@ struct Part<'a> {
     units: usize,
 }
 
-/// Splits the outcome's grids by village (see the module documentation).
+/// The connected pieces of `list` (units joined by a shared boundary), the heaviest first.
+fn pieces(graph: &gridgov_partition::Graph, list: &[usize]) -> Vec<Vec<usize>> {
+    let at: BTreeMap<usize, usize> = list.iter().enumerate().map(|(i, &u)| (u, i)).collect();
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); list.len()];
+    for e in &graph.edges {
+        if let (Some(&a), Some(&b)) = (at.get(&e.a), at.get(&e.b)) {
+            next[a].push(b);
+            next[b].push(a);
+        }
+    }
+    let mut seen = vec![false; list.len()];
+    let mut out = Vec::new();
+    for start in 0..list.len() {
+        if seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let mut piece = vec![start];
+        let mut i = 0;
+        while i < piece.len() {
+            for &n in &next[piece[i]] {
+                if !seen[n] {
+                    seen[n] = true;
+                    piece.push(n);
+                }
+            }
+            i += 1;
+        }
+        let mut units: Vec<usize> = piece.into_iter().map(|i| list[i]).collect();
+        units.sort_unstable();
+        out.push(units);
+    }
+    let load = |p: &Vec<usize>| p.iter().map(|&u| graph.units[u].workload).sum::<f64>();
+    out.sort_by(|a, b| load(b).total_cmp(&load(a)).then(a.cmp(b)));
+    out
+}
+
+/// Splits the outcome's grids by village, and a grid's part in a village that lies in several
+/// pieces (joined only through another village's units) into its pieces: the grids layer
+/// holds one polygon per grid (see the module documentation).
 fn parts(outcome: &Outcome) -> (Vec<Part<'_>>, Vec<Json>) {
     let units = &outcome.units;
     let graph = &units.graph;
@@ -89,7 +131,14 @@ fn parts(outcome: &Outcome) -> (Vec<Part<'_>>, Vec<Json>) {
                 .unwrap_or(g.village);
             by_village.entry(v).or_default().push(u);
         }
-        if by_village.len() <= 1 {
+        // The home village first: its heaviest piece keeps the grid's code.
+        let mut split: Vec<(DivisionCode, Vec<usize>)> = Vec::new();
+        let mut villages: Vec<DivisionCode> = by_village.keys().copied().collect();
+        villages.sort_by_key(|v| (*v != g.village, *v));
+        for v in villages {
+            split.extend(pieces(graph, &by_village[&v]).into_iter().map(|p| (v, p)));
+        }
+        if split.len() <= 1 {
             out.push(Part {
                 grid: g,
                 code: g.code.clone(),
@@ -102,17 +151,13 @@ fn parts(outcome: &Outcome) -> (Vec<Part<'_>>, Vec<Json>) {
             continue;
         }
         let mut codes = Vec::new();
-        // The home village first, keeping the grid's code.
-        let mut villages: Vec<DivisionCode> = by_village.keys().copied().collect();
-        villages.sort_by_key(|v| (*v != g.village, *v));
-        for v in villages {
-            let list = &by_village[&v];
-            let code = if v == g.village {
+        for (i, (v, list)) in split.iter().enumerate() {
+            let code = if i == 0 && *v == g.village {
                 g.code.clone()
             } else {
-                let n = next.entry(v).or_insert(0);
+                let n = next.entry(*v).or_insert(0);
                 *n += 1;
-                GridCode::new(v, *n)
+                GridCode::new(*v, *n)
             };
             let shapes: Vec<MultiPolygon<f64>> = list.iter().map(|&u| units.polygon(u)).collect();
             let merged = geo::unary_union(&shapes);
