@@ -471,17 +471,18 @@ async fn gbk_shapefile_keeps_its_chinese_text() {
 
 #[tokio::test]
 async fn openstreetmap_extracts_import() {
-    for (file, min_roads) in [
-        ("liechtenstein-2013-08-03.osm.pbf", 2000),
-        ("monaco.osm.pbf", 2000),
+    for (file, min_roads, with_water) in [
+        ("liechtenstein-2013-08-03.osm.pbf", 2000, true),
+        ("monaco.osm.pbf", 2000, false),
     ] {
         let pbf = shared().join("geodata/osm").join(file);
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("osm.gpkg");
-        // A county boundary around the extract, so that every road has a division to live in.
+        // A county boundary around the extract, so that every road, river and land use area has
+        // a division to live in.
         let osm = gridgov_import::read_osm(&pbf, &mut |_, _| {}).unwrap();
         let (mut x0, mut y0, mut x1, mut y1) = (180.0_f64, 90.0_f64, -180.0_f64, -90.0_f64);
-        for r in &osm.roads {
+        for r in osm.roads.iter().chain(&osm.water).chain(&osm.land_use) {
             let b = geo::BoundingRect::bounding_rect(r.geometry.as_ref().unwrap()).unwrap();
             x0 = x0.min(b.min().x);
             y0 = y0.min(b.min().y);
@@ -504,16 +505,27 @@ async fn openstreetmap_extracts_import() {
             "--store",
             s(&store),
         ]);
-        let e = ok(&[
+        let mut args = vec![
             "import-osm",
             s(&pbf),
             "--store",
             s(&store),
             "--no-buildings",
-        ]);
+        ];
+        if !with_water {
+            args.extend(["--no-water", "--no-land-use"]);
+        }
+        let e = ok(&args);
         let counts = store_counts(s(&store)).await;
         assert!(counts["roads"] >= min_roads, "{file}: {counts:?}\n{e}");
         assert_eq!(counts["roads"] as usize, osm.roads.len(), "{file}");
+        let (water, land_use) = if with_water {
+            (osm.water.len(), osm.land_use.len())
+        } else {
+            (0, 0)
+        };
+        assert_eq!(counts["water"] as usize, water, "{file}: {e}");
+        assert_eq!(counts["land_use"] as usize, land_use, "{file}: {e}");
         // Every road is stored as a real line with a valid class.
         let st = gridgov_store::open(&s(&store).parse().unwrap())
             .await
@@ -529,6 +541,16 @@ async fn openstreetmap_extracts_import() {
         assert!(roads
             .iter()
             .any(|r| r.get("oneway") == Some(&gridgov_model::Value::Bool(true))));
+        if with_water {
+            // The Rhine is stored as river lines, usable as a partition barrier.
+            let water = st
+                .query(Layer::Water, &gridgov_store::Query::default())
+                .await
+                .unwrap();
+            assert!(water.iter().any(|w| w.text("kind") == Some("river")
+                && matches!(w.geometry, Some(geo::Geometry::LineString(_)))
+                && w.text("name").is_some_and(|n| n.contains("Rhein"))));
+        }
     }
 }
 

@@ -55,6 +55,12 @@ pub struct ImportOsmArgs {
     /// Do not import buildings as households.
     #[arg(long)]
     no_buildings: bool,
+    /// Do not import rivers, streams, canals and water areas as water.
+    #[arg(long)]
+    no_water: bool,
+    /// Do not import land use areas.
+    #[arg(long)]
+    no_land_use: bool,
     /// Import the valid features and write the rejected ones to this CSV file.
     #[arg(long, value_name = "REJECTS.csv")]
     skip_invalid: Option<PathBuf>,
@@ -254,9 +260,11 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
     })
     .await??;
     eprintln!(
-        "gridgov: read {} road(s) and {} building(s) from {}",
+        "gridgov: read {} road(s), {} building(s), {} water and {} land use feature(s) from {}",
         osm.roads.len(),
         osm.buildings.len(),
+        osm.water.len(),
+        osm.land_use.len(),
         a.file.display()
     );
     // Ways cut by the extract's boundary are an artefact of extracts, not bad data: say so and
@@ -291,6 +299,37 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
         )
         .await?;
         eprintln!("gridgov: imported {n} building(s) as households into {url}");
+    }
+    // Water and land use: the model keeps no OSM id for them.
+    for (layer, skip, features, what) in [
+        (Layer::Water, a.no_water, osm.water, "water"),
+        (Layer::LandUse, a.no_land_use, osm.land_use, "land use"),
+    ] {
+        if skip || features.is_empty() {
+            continue;
+        }
+        let features = features
+            .into_iter()
+            .map(|mut f| {
+                f.properties.remove("osm_id");
+                f
+            })
+            .collect();
+        let rejects = a
+            .skip_invalid
+            .as_ref()
+            .map(|p| p.with_extension(format!("{}.csv", layer.name())));
+        let n = ingest(
+            store.as_ref(),
+            layer,
+            features,
+            Vec::new(),
+            division,
+            rejects.as_deref(),
+            &a.file,
+        )
+        .await?;
+        eprintln!("gridgov: imported {n} {what} feature(s) into {url}");
     }
     Ok(())
 }
