@@ -481,30 +481,71 @@ async fn openstreetmap_extracts_import() {
         // A county boundary around the extract, so that every road, river and land use area has
         // a division to live in.
         let osm = gridgov_import::read_osm(&pbf, &mut |_, _| {}).unwrap();
-        let (mut x0, mut y0, mut x1, mut y1) = (180.0_f64, 90.0_f64, -180.0_f64, -90.0_f64);
-        for r in osm.roads.iter().chain(&osm.water).chain(&osm.land_use) {
-            let b = geo::BoundingRect::bounding_rect(r.geometry.as_ref().unwrap()).unwrap();
-            x0 = x0.min(b.min().x);
-            y0 = y0.min(b.min().y);
-            x1 = x1.max(b.max().x);
-            y1 = y1.max(b.max().y);
+        let around = |features: &[&gridgov_import::ImportedFeature], margin: f64| {
+            let (mut x0, mut y0, mut x1, mut y1) = (180.0_f64, 90.0_f64, -180.0_f64, -90.0_f64);
+            for r in features {
+                let b = geo::BoundingRect::bounding_rect(r.geometry.as_ref().unwrap()).unwrap();
+                x0 = x0.min(b.min().x);
+                y0 = y0.min(b.min().y);
+                x1 = x1.max(b.max().x);
+                y1 = y1.max(b.max().y);
+            }
+            geo::Rect::new((x0 - margin, y0 - margin), (x1 + margin, y1 + margin))
+        };
+        let import_county = |store: &Path, bbox: geo::Rect<f64>| {
+            let county = store.with_extension("county.geojson");
+            write_geojson(
+                &county,
+                &serde_json::json!([{"type": "Feature",
+                    "geometry": gridgov_model::geometry::to_geojson(&geo::Geometry::Polygon(bbox.to_polygon())),
+                    "properties": {"code": "520526000000", "name": "测试县"}}]),
+            );
+            ok(&[
+                "import",
+                s(&county),
+                "--layer",
+                "counties",
+                "--store",
+                s(store),
+            ]);
+        };
+        let roads: Vec<_> = osm.roads.iter().collect();
+        if with_water {
+            // A county around the roads only leaves some water or land use outside: the import
+            // is refused, and the roads already validated are not written either.
+            let small = around(&roads, 1e-4);
+            let outside = osm.water.iter().chain(&osm.land_use).any(|f| {
+                let p = geo::InteriorPoint::interior_point(f.geometry.as_ref().unwrap()).unwrap();
+                !geo::Intersects::intersects(&small, &p)
+            });
+            assert!(
+                outside,
+                "{file}: no water or land use lies beyond the roads"
+            );
+            let partial = dir.path().join("partial.gpkg");
+            import_county(&partial, small);
+            let e = fails(&[
+                "import-osm",
+                s(&pbf),
+                "--store",
+                s(&partial),
+                "--no-buildings",
+            ]);
+            assert!(e.contains("nothing was imported"), "{e}");
+            let counts = store_counts(s(&partial)).await;
+            assert_eq!(
+                (counts["roads"], counts["water"], counts["land_use"]),
+                (0, 0, 0),
+                "{file}: {e}"
+            );
         }
-        let bbox = geo::Rect::new((x0 - 0.01, y0 - 0.01), (x1 + 0.01, y1 + 0.01));
-        let county = dir.path().join("county.geojson");
-        write_geojson(
-            &county,
-            &serde_json::json!([{"type": "Feature",
-                "geometry": gridgov_model::geometry::to_geojson(&geo::Geometry::Polygon(bbox.to_polygon())),
-                "properties": {"code": "520526000000", "name": "测试县"}}]),
-        );
-        ok(&[
-            "import",
-            s(&county),
-            "--layer",
-            "counties",
-            "--store",
-            s(&store),
-        ]);
+        let all: Vec<_> = osm
+            .roads
+            .iter()
+            .chain(&osm.water)
+            .chain(&osm.land_use)
+            .collect();
+        import_county(&store, around(&all, 0.01));
         let mut args = vec![
             "import-osm",
             s(&pbf),

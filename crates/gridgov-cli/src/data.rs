@@ -97,17 +97,17 @@ fn parse_division(s: Option<&str>) -> Result<Option<DivisionCode>> {
     .transpose()
 }
 
-/// Gives every feature a division, validates the batch against the store, and writes it
-/// whole, or (with `skip_invalid`) writes the valid ones and the rejects to a CSV file.
-async fn ingest(
+/// Gives every feature a division and validates the batch against the store: the inserts of
+/// them all, or (with `skip_invalid`) of the valid ones, the rejects written to a CSV file.
+/// Nothing is written to the store ([`commit`] does).
+async fn prepare(
     store: &dyn Store,
     layer: Layer,
     features: Vec<ImportedFeature>,
     mut rejected: Vec<Rejected>,
     division: Option<DivisionCode>,
     skip_invalid: Option<&std::path::Path>,
-    source: &std::path::Path,
-) -> Result<usize> {
+) -> Result<Vec<Op>> {
     let index = DivisionIndex::load(store).await?;
     let mut numbers = Vec::with_capacity(features.len());
     let mut ops = Vec::with_capacity(features.len());
@@ -179,21 +179,36 @@ async fn ingest(
             path.display()
         );
     }
-    let keep: Vec<Op> = ops
+    Ok(ops
         .into_iter()
         .zip(bad)
         .filter_map(|(op, b)| (!b).then_some(op))
-        .collect();
-    let n = keep.len();
-    gridgov_store::write(store, keep).await?;
-    crate::audit::record(
+        .collect())
+}
+
+/// Writes the prepared inserts of several layers in one transaction and records each layer's
+/// import in the audit log; the number written per layer, in order.
+async fn commit(
+    store: &dyn Store,
+    batches: Vec<(Layer, Vec<Op>)>,
+    source: &std::path::Path,
+) -> Result<Vec<(Layer, usize)>> {
+    let counts: Vec<(Layer, usize)> = batches.iter().map(|(l, ops)| (*l, ops.len())).collect();
+    gridgov_store::write(
         store,
-        AuditAction::Create,
-        layer.name().to_owned(),
-        serde_json::json!({ "imported": n, "file": source.display().to_string() }),
+        batches.into_iter().flat_map(|(_, ops)| ops).collect(),
     )
     .await?;
-    Ok(n)
+    for (layer, n) in &counts {
+        crate::audit::record(
+            store,
+            AuditAction::Create,
+            layer.name().to_owned(),
+            serde_json::json!({ "imported": n, "file": source.display().to_string() }),
+        )
+        .await?;
+    }
+    Ok(counts)
 }
 
 fn parse_layer(s: &str) -> Result<Layer> {
@@ -232,16 +247,17 @@ pub async fn import(a: ImportArgs) -> Result<()> {
         read.source_crs,
         read.rejected.len()
     );
-    let n = ingest(
+    let ops = prepare(
         store.as_ref(),
         layer,
         read.features,
         read.rejected,
         division,
         a.skip_invalid.as_deref(),
-        &a.file,
     )
     .await?;
+    let n = ops.len();
+    commit(store.as_ref(), vec![(layer, ops)], &a.file).await?;
     eprintln!("gridgov: imported {n} feature(s) into {layer} of {url}");
     Ok(())
 }
@@ -272,38 +288,41 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
     for r in &osm.rejected {
         eprintln!("gridgov: skipped way #{}: {}", r.number, r.reason);
     }
-    let roads = ingest(
-        store.as_ref(),
+    // Every layer is validated first, then all are written in one transaction: a layer refused
+    // leaves nothing behind.
+    let mut batches = vec![(
         Layer::Roads,
-        osm.roads,
-        Vec::new(),
-        division,
-        a.skip_invalid.as_deref(),
-        &a.file,
-    )
-    .await?;
-    eprintln!("gridgov: imported {roads} road(s) into {url}");
-    if !a.no_buildings && !osm.buildings.is_empty() {
-        let rejects = a
-            .skip_invalid
+        prepare(
+            store.as_ref(),
+            Layer::Roads,
+            osm.roads,
+            Vec::new(),
+            division,
+            a.skip_invalid.as_deref(),
+        )
+        .await?,
+    )];
+    let rejects = |layer: Layer| {
+        a.skip_invalid
             .as_ref()
-            .map(|p| p.with_extension("buildings.csv"));
-        let n = ingest(
+            .map(|p| p.with_extension(format!("{}.csv", layer.name())))
+    };
+    if !a.no_buildings && !osm.buildings.is_empty() {
+        let ops = prepare(
             store.as_ref(),
             Layer::Households,
             osm.buildings,
             Vec::new(),
             division.filter(|d| d.level() == gridgov_model::DivisionLevel::Village),
-            rejects.as_deref(),
-            &a.file,
+            rejects(Layer::Households).as_deref(),
         )
         .await?;
-        eprintln!("gridgov: imported {n} building(s) as households into {url}");
+        batches.push((Layer::Households, ops));
     }
     // Water and land use: the model keeps no OSM id for them.
-    for (layer, skip, features, what) in [
-        (Layer::Water, a.no_water, osm.water, "water"),
-        (Layer::LandUse, a.no_land_use, osm.land_use, "land use"),
+    for (layer, skip, features) in [
+        (Layer::Water, a.no_water, osm.water),
+        (Layer::LandUse, a.no_land_use, osm.land_use),
     ] {
         if skip || features.is_empty() {
             continue;
@@ -315,21 +334,19 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
                 f
             })
             .collect();
-        let rejects = a
-            .skip_invalid
-            .as_ref()
-            .map(|p| p.with_extension(format!("{}.csv", layer.name())));
-        let n = ingest(
+        let ops = prepare(
             store.as_ref(),
             layer,
             features,
             Vec::new(),
             division,
-            rejects.as_deref(),
-            &a.file,
+            rejects(layer).as_deref(),
         )
         .await?;
-        eprintln!("gridgov: imported {n} {what} feature(s) into {url}");
+        batches.push((layer, ops));
+    }
+    for (layer, n) in commit(store.as_ref(), batches, &a.file).await? {
+        eprintln!("gridgov: imported {n} feature(s) into {layer} of {url}");
     }
     Ok(())
 }
