@@ -298,6 +298,65 @@ fn households_inside(grids: &J, households: &[Feature]) -> BTreeMap<String, u64>
         .collect()
 }
 
+/// Moves in a township draft whose grids are stored in parts (small villages taken whole,
+/// parts in pieces): after each, every stored grid is one polygon holding exactly the
+/// households it says, codes are unique, and the summary lists exactly the stored grids.
+async fn township_moves(app: &axum::Router, id: i64, households: &[Feature]) {
+    let plan_uri = format!("/api/v1/partition-plans/{id}");
+    let (_, _, plan) = get(app, &plan_uri).await;
+    // Grids stored in parts first: their moves change how many parts there are.
+    let jointed: BTreeSet<String> = plan["grids"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["properties"]["joint"].as_str().map(str::to_owned))
+        .collect();
+    for round in 0..4 {
+        let (s, _, units) = get(app, &format!("{plan_uri}/units")).await;
+        assert_eq!(s, StatusCode::OK, "{units}");
+        let list = units["units"]["features"].as_array().unwrap();
+        let movable = |u: &&J| !u["properties"]["movable_to"].as_array().unwrap().is_empty();
+        let unit = list
+            .iter()
+            .filter(movable)
+            .find(|u| jointed.contains(u["properties"]["grid"].as_str().unwrap()))
+            .or_else(|| list.iter().find(movable))
+            .expect("some unit may move");
+        let body = json!({
+            "unit": unit["properties"]["unit"],
+            "to": unit["properties"]["movable_to"][0],
+            "fingerprint": units["fingerprint"],
+        });
+        let (s, _, done) = request(app, post(&format!("{plan_uri}/moves"), &body)).await;
+        assert_eq!(s, StatusCode::OK, "round {round}: {done}");
+        let grids = done["grids"]["features"].as_array().unwrap();
+        let codes: BTreeSet<&str> = grids
+            .iter()
+            .map(|g| g["properties"]["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes.len(), grids.len(), "round {round}: codes repeat");
+        for g in grids {
+            assert_eq!(g["geometry"]["type"], "Polygon", "{}", g["properties"]);
+        }
+        let inside = households_inside(&done["grids"], households);
+        let mut sum = 0;
+        for g in grids {
+            let p = &g["properties"];
+            let code = p["code"].as_str().unwrap();
+            assert_eq!(
+                p["households"].as_u64(),
+                Some(inside[code]),
+                "round {round}: {code}"
+            );
+            sum += inside[code];
+        }
+        assert_eq!(sum, households.len() as u64, "round {round}");
+        let (_, _, plan) = get(app, &plan_uri).await;
+        assert_eq!(plan["summary"]["grids"].as_u64(), Some(grids.len() as u64));
+        assert_eq!(plan["summary"]["manual_moves"], round + 1);
+    }
+}
+
 /// A unit moved to a neighbouring grid in draft `id`: the units offered, the move's figures
 /// against the households on the ground, the rules and rights, a stale fingerprint, the audit.
 #[expect(clippy::too_many_lines, reason = "one story, told in order")]
@@ -1138,6 +1197,7 @@ async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
     let listed: usize = p4["summary"]["grids"].as_u64().unwrap() as usize
         - p4["summary"]["drawn_grids"].as_u64().unwrap() as usize;
     assert!(joint > listed, "{joint} parts, {listed} more than drawn");
+    township_moves(&team.township, pieces, &all).await;
     let day = clock_day(&clock).to_string();
     let (s, _, a3) = request(
         &team.township,

@@ -19,13 +19,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use geo::{BooleanOps, Geometry, MultiPolygon};
-use gridgov_model::{Dataset, Feature, GridCode, Layer, ValidationError, Value};
+use gridgov_model::{Dataset, DivisionCode, Feature, GridCode, Layer, ValidationError, Value};
 use gridgov_partition::plan::{self, single};
 use gridgov_partition::{Mover, Outcome, Refusal, Request, Units};
 use gridgov_store::{write_guarded, Guard, Op, StoreError, WriteError};
 use serde_json::{json, Map, Value as Json};
 
-use super::drawn::drawn;
+use super::drawn::{drawn, grid_name, village_names};
 use super::{body, load, record};
 use crate::{ApiError, AppState};
 
@@ -270,8 +270,6 @@ impl Adjustable {
             "households": moved.households,
             "workload": (moved.workload * 1000.0).round() / 1000.0,
         });
-        let mut ops = Vec::new();
-        let mut guards = Vec::new();
         let guard = |f: &Feature| {
             f.id.map(|id| Guard {
                 layer: Layer::Grids,
@@ -279,60 +277,92 @@ impl Adjustable {
                 etag: s.store.etag(f),
             })
         };
-        let old_by_code: BTreeMap<&str, &Feature> = self
+        let code_of = |f: &Feature| f.text("code").unwrap_or_default().to_owned();
+        // The other grids stay as stored. The two grids' old parts go, their new parts come;
+        // a new part whose code another grid's part holds (parts are numbered after the grids
+        // of their village) takes the next free number of its village.
+        let (old, kept): (Vec<&Feature>, Vec<&Feature>) = self.stored.iter().partition(|f| {
+            let code = code_of(f);
+            touched.contains(
+                self.grid_of_part
+                    .get(&code)
+                    .map_or(code.as_str(), String::as_str),
+            )
+        });
+        let taken: BTreeSet<String> = kept.iter().map(|f| code_of(f)).collect();
+        let mut highest: BTreeMap<DivisionCode, u16> = BTreeMap::new();
+        for code in self
             .stored
             .iter()
-            .filter_map(|f| Some((f.text("code")?, f)))
-            .collect();
-        let (mut before, mut after) = (Vec::new(), Vec::new());
+            .chain(&new.grids)
+            .filter_map(|f| f.text("code")?.parse::<GridCode>().ok())
+        {
+            let n = highest.entry(code.village()).or_insert(0);
+            *n = (*n).max(code.number());
+        }
+        let names = village_names(&self.data);
+        let mut renamed: BTreeMap<String, String> = BTreeMap::new();
+        let mut fresh: Vec<Feature> = Vec::new();
         for f in &new.grids {
-            let code = f.text("code").unwrap_or_default();
-            let whole = new_of.get(code).map_or(code, String::as_str);
-            let old = old_by_code.get(code).copied();
-            if touched.contains(whole) {
-                after.extend(f.geometry.clone());
-                match old {
-                    Some(old) => {
-                        let mut changed = old.clone();
-                        changed.geometry.clone_from(&f.geometry);
-                        copy(&mut changed, f, "households");
-                        guards.extend(guard(old));
-                        ops.push(Op::Update(Layer::Grids, changed));
-                    }
-                    None => ops.push(Op::Insert(Layer::Grids, f.clone())),
-                }
-            } else if let Some(old) = old {
-                // An untouched grid keeps its shape; its households follow the data.
-                if old.get("households") != f.get("households") {
-                    let mut changed = old.clone();
+            let code = code_of(f);
+            if !touched.contains(new_of.get(&code).map_or(code.as_str(), String::as_str)) {
+                continue;
+            }
+            let mut f = f.clone();
+            if taken.contains(&code) {
+                let village = f.division;
+                let n = highest.entry(village).or_insert(0);
+                *n += 1;
+                let other = GridCode::new(village, *n);
+                f = f
+                    .with("code", other.to_string())
+                    .with("name", grid_name(&names, &other));
+                renamed.insert(code, other.to_string());
+            }
+            fresh.push(f);
+        }
+        let mut ops = Vec::new();
+        let mut guards = Vec::new();
+        for f in &fresh {
+            match old.iter().find(|o| code_of(o) == code_of(f)) {
+                Some(o) => {
+                    let mut changed = (*o).clone();
+                    changed.geometry.clone_from(&f.geometry);
                     copy(&mut changed, f, "households");
-                    guards.extend(guard(old));
+                    guards.extend(guard(o));
                     ops.push(Op::Update(Layer::Grids, changed));
                 }
+                None => ops.push(Op::Insert(Layer::Grids, f.clone())),
             }
         }
-        let new_codes: BTreeSet<&str> = new.grids.iter().filter_map(|f| f.text("code")).collect();
-        for old in &self.stored {
-            let code = old.text("code").unwrap_or_default();
-            let whole = self.grid_of_part.get(code).map_or(code, String::as_str);
-            if touched.contains(whole) {
-                before.extend(old.geometry.clone());
-                if !new_codes.contains(code) {
-                    guards.extend(guard(old));
-                    ops.extend(old.id.map(|id| Op::Delete(Layer::Grids, id)));
-                }
+        for o in &old {
+            if !fresh.iter().any(|f| code_of(f) == code_of(o)) {
+                guards.extend(guard(o));
+                ops.extend(o.id.map(|id| Op::Delete(Layer::Grids, id)));
             }
         }
-        if !same_ground(&before, &after) {
+        let shapes = |fs: &mut dyn Iterator<Item = &Feature>| -> Vec<Geometry<f64>> {
+            fs.filter_map(|f| f.geometry.clone()).collect()
+        };
+        if !same_ground(
+            &shapes(&mut old.iter().copied()),
+            &shapes(&mut fresh.iter()),
+        ) {
             return Err(drifted("its units no longer tile the two grids"));
         }
         let mut plan = self.plan.clone();
-        let summary = merged_summary(&record::json_field(&plan, "summary"), &new.summary, {
-            let mut m = step.clone();
-            m["by"] = by.into();
-            m["at"] = at.to_rfc3339().into();
-            m
-        });
+        let mut logged = step.clone();
+        logged["by"] = by.into();
+        logged["at"] = at.to_rfc3339().into();
+        let summary = merged_summary(
+            &record::json_field(&plan, "summary"),
+            &new.summary,
+            &Touched {
+                grids: &touched,
+                renamed: &renamed,
+            },
+            logged,
+        );
         plan.properties
             .insert("summary".into(), Value::from(summary.to_string()));
         guards.push(Guard {
@@ -388,10 +418,25 @@ fn same_ground(a: &[Geometry<f64>], b: &[Geometry<f64>]) -> bool {
     area == 0.0 || geo::Area::unsigned_area(&a.xor(&b)) <= area * 1e-6
 }
 
-/// The summary after a move: the grids' statistics and the totals that depend on them from the
-/// new drawing; what the computation reported (its effort, time, households moved by a
-/// rebalancing) kept; the move appended to `moves`.
-fn merged_summary(old: &Json, new: &Json, step: Json) -> Json {
+/// The grids a move touched, and their new parts' codes that were renumbered.
+struct Touched<'a> {
+    grids: &'a BTreeSet<&'a str>,
+    renamed: &'a BTreeMap<String, String>,
+}
+
+/// The plan grid a summary entry is (part of).
+fn plan_grid_of_entry(entry: &Json) -> Option<&str> {
+    entry
+        .get("joint")
+        .and_then(Json::as_str)
+        .or_else(|| entry.get("code").and_then(Json::as_str))
+}
+
+/// The summary after a move: the other grids' statistics as they were, the two touched grids'
+/// from the new drawing (their parts renumbered as written), the totals that depend on them
+/// from the new drawing; what the computation reported (its effort, time, households moved by
+/// a rebalancing) kept; the move appended to `moves`.
+fn merged_summary(old: &Json, new: &Json, touched: &Touched<'_>, step: Json) -> Json {
     let mut totals: Map<String, Json> = old
         .get("totals")
         .and_then(Json::as_object)
@@ -413,6 +458,39 @@ fn merged_summary(old: &Json, new: &Json, step: Json) -> Json {
             totals.insert(key.to_owned(), v.clone());
         }
     }
+    let entries = |summary: &Json| -> Vec<Json> {
+        summary
+            .get("grids")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let is_touched = |e: &Json| plan_grid_of_entry(e).is_some_and(|g| touched.grids.contains(g));
+    let mut grids: Vec<Json> = entries(old)
+        .into_iter()
+        .filter(|e| !is_touched(e))
+        .collect();
+    for mut e in entries(new).into_iter().filter(is_touched) {
+        let renamed = e
+            .get("code")
+            .and_then(Json::as_str)
+            .and_then(|c| touched.renamed.get(c));
+        if let Some(c) = renamed {
+            e["code"] = c.clone().into();
+        }
+        grids.push(e);
+    }
+    totals.insert("grids".into(), grids.len().into());
+    let mut joint: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+    for e in &grids {
+        if let (Some(j), Some(c)) = (e.get("joint").and_then(Json::as_str), e.get("code")) {
+            joint.entry(j.to_owned()).or_default().push(c.clone());
+        }
+    }
+    let joint: Vec<Json> = joint
+        .into_iter()
+        .map(|(grid, parts)| json!({"grid": grid, "parts": parts}))
+        .collect();
     let mut moves = old
         .get("moves")
         .and_then(Json::as_array)
@@ -422,8 +500,8 @@ fn merged_summary(old: &Json, new: &Json, step: Json) -> Json {
     totals.insert("manual_moves".into(), moves.len().into());
     json!({
         "totals": totals,
-        "grids": new.get("grids").cloned().unwrap_or(Json::Null),
-        "joint": new.get("joint").cloned().unwrap_or(Json::Null),
+        "grids": grids,
+        "joint": joint,
         "moves": moves,
     })
 }

@@ -46,7 +46,7 @@ fn one_polygon(m: &MultiPolygon<f64>) -> Geometry<f64> {
 }
 
 /// The village names of the data, by code.
-fn village_names(data: &Dataset) -> BTreeMap<DivisionCode, String> {
+pub(crate) fn village_names(data: &Dataset) -> BTreeMap<DivisionCode, String> {
     data.layers
         .get(&Layer::Villages)
         .into_iter()
@@ -58,6 +58,17 @@ fn village_names(data: &Dataset) -> BTreeMap<DivisionCode, String> {
             ))
         })
         .collect()
+}
+
+/// A grid's name: its village's name (its code when the data has none) and its number
+/// (`石门村第3网格`).
+pub(crate) fn grid_name(names: &BTreeMap<DivisionCode, String>, code: &GridCode) -> String {
+    let village = code.village();
+    let name = names
+        .get(&village)
+        .cloned()
+        .unwrap_or_else(|| village.to_string());
+    format!("{name}第{}网格", code.number())
 }
 
 /// A grid of the plan as stored: a whole grid of the outcome or its part in one village.
@@ -195,14 +206,10 @@ pub fn drawn(
     let mut stats = Vec::with_capacity(parts.len());
     for p in &parts {
         let village = p.code.village();
-        let name = names
-            .get(&village)
-            .cloned()
-            .unwrap_or_else(|| village.to_string());
         grids.push(
             Feature::new(village, Some(p.geometry.clone()))
                 .with("code", p.code.to_string())
-                .with("name", format!("{name}第{}网格", p.code.number()))
+                .with("name", grid_name(&names, &p.code))
                 .with("plan_id", plan.0)
                 .with("households", p.households as i64),
         );
