@@ -302,10 +302,11 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
         )
         .await?,
     )];
-    let rejects = |layer: Layer| {
+    // Each layer's rejects beside the roads' file: REJECTS.buildings.csv, .water.csv, ….
+    let rejects = |what: &str| {
         a.skip_invalid
             .as_ref()
-            .map(|p| p.with_extension(format!("{}.csv", layer.name())))
+            .map(|p| p.with_extension(format!("{what}.csv")))
     };
     if !a.no_buildings && !osm.buildings.is_empty() {
         let ops = prepare(
@@ -314,7 +315,7 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
             osm.buildings,
             Vec::new(),
             division.filter(|d| d.level() == gridgov_model::DivisionLevel::Village),
-            rejects(Layer::Households).as_deref(),
+            rejects("buildings").as_deref(),
         )
         .await?;
         batches.push((Layer::Households, ops));
@@ -340,7 +341,7 @@ pub async fn import_osm(a: ImportOsmArgs) -> Result<()> {
             features,
             Vec::new(),
             division,
-            rejects(layer).as_deref(),
+            rejects(layer.name()).as_deref(),
         )
         .await?;
         batches.push((layer, ops));

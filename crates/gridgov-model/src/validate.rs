@@ -418,6 +418,19 @@ fn check_plan(f: &Feature) -> Result<(), ValidationError> {
 /// Share of a polygon's area that may lie outside its division (digitising slivers).
 pub const SLIVER_TOLERANCE: f64 = 0.01;
 
+/// Whether a polygon lies in a division as [`check_containment`] asks of areas: it meets the
+/// division and at most [`SLIVER_TOLERANCE`] of its area lies outside. Not a polygon: `false`.
+pub fn area_within(g: &Geometry<f64>, division: &MultiPolygon<f64>) -> bool {
+    let mp = match g {
+        Geometry::Polygon(p) => MultiPolygon(vec![p.clone()]),
+        Geometry::MultiPolygon(mp) => mp.clone(),
+        _ => return false,
+    };
+    let area = mp.unsigned_area();
+    division.intersects(&mp)
+        && (area == 0.0 || mp.difference(division).unsigned_area() <= SLIVER_TOLERANCE * area)
+}
+
 /// Checks that a validated feature's geometry lies in (or, for roads and rivers, touches) the
 /// polygon of its owning division. The error names the division and, when swapping longitude
 /// and latitude would have put the feature inside, says the coordinates look swapped.
@@ -434,17 +447,7 @@ pub fn check_containment(
         Containment::None => true,
         Containment::Intersects => division.intersects(g),
         Containment::Within => match g {
-            Geometry::Polygon(_) | Geometry::MultiPolygon(_) => {
-                let mp = match g {
-                    Geometry::Polygon(p) => MultiPolygon(vec![p.clone()]),
-                    Geometry::MultiPolygon(mp) => mp.clone(),
-                    _ => MultiPolygon(vec![]),
-                };
-                let area = mp.unsigned_area();
-                division.intersects(&mp)
-                    && (area == 0.0
-                        || mp.difference(division).unsigned_area() <= SLIVER_TOLERANCE * area)
-            }
+            Geometry::Polygon(_) | Geometry::MultiPolygon(_) => area_within(g, division),
             other => {
                 use geo::CoordsIter;
                 other.coords_iter().all(|c| division.intersects(&c))

@@ -855,6 +855,11 @@ pub async fn statistics(
     let division = crate::parse_division(p.division.as_deref())?;
     let division = match (division, &grid) {
         (None, Some(g)) => Some(g.village()),
+        (Some(d), Some(g)) if !d.contains(&g.village()) => {
+            return Err(ApiError::BadRequest(format!(
+                "parameter 'grid': {g} does not lie in division {d}"
+            )))
+        }
         (d, _) => d,
     };
     let cases = match access.narrow(division) {

@@ -708,7 +708,11 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
     assert_eq!(s, StatusCode::OK, "{one}");
     assert_eq!(one["total"]["cases"], first["cases"]);
     assert_eq!(one["total"]["repeats"], first["repeats"]);
-    for bad in ["by=week", "grid=G01"] {
+    for bad in [
+        "by=week",
+        "grid=G01",
+        "grid=520526101201-G01&division=520526102000",
+    ] {
         let (s, _, p) = request(
             &team.admin,
             Request::get(format!("/api/v1/disputes/statistics?{bad}"))
@@ -718,7 +722,10 @@ async fn the_ledger_and_the_statistics_of_a_known_case_set() {
         .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {p}");
         let name = bad.split('=').next().unwrap();
-        assert!(p["detail"].as_str().unwrap().contains(name), "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains(&format!("'{name}'")),
+            "{p}"
+        );
     }
     // Nothing opened in April.
     let (_, _, none) = request(
