@@ -41,7 +41,7 @@ pub struct PlanGrid {
 
 /// The village a grid belongs to: its one village that is not whole, else the whole village
 /// with the most workload.
-fn home_village(graph: &Graph, units: &[usize]) -> usize {
+pub fn home_village(graph: &Graph, units: &[usize]) -> usize {
     let mut load: BTreeMap<usize, f64> = BTreeMap::new();
     for &u in units {
         let unit = &graph.units[u];

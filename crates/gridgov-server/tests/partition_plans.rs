@@ -357,6 +357,30 @@ async fn township_moves(app: &axum::Router, id: i64, households: &[Feature]) {
     }
 }
 
+/// A plan weighing supervised persons: a block's workload would tell how many live there, so
+/// only a role that reads them sees the units' workloads.
+async fn weighed_units(team: &Team) {
+    let weighed = draw(
+        &team.admin,
+        &json!({"village": VILLAGE, "weights": "households=1,supervised=3", "seconds": 1}),
+    )
+    .await;
+    assert_eq!(finished(&team.admin, weighed).await["job"], "done");
+    let uri = format!("/api/v1/partition-plans/{weighed}/units");
+    let workloads = |units: &J| -> Vec<J> {
+        units["units"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["properties"]["workload"].clone())
+            .collect()
+    };
+    let (_, _, theirs) = get(&team.village, &uri).await;
+    assert!(workloads(&theirs).iter().all(J::is_null), "{theirs}");
+    let (_, _, mine) = get(&team.admin, &uri).await;
+    assert!(workloads(&mine).iter().all(J::is_number), "{mine}");
+}
+
 /// A unit moved to a neighbouring grid in draft `id`: the units offered, the move's figures
 /// against the households on the ground, the rules and rights, a stale fingerprint, the audit.
 #[expect(clippy::too_many_lines, reason = "one story, told in order")]
@@ -1305,6 +1329,8 @@ async fn plans_on(serve: Arc<dyn Store>, owner: Arc<dyn Store>) {
         (&json!("stopped by hand"), &json!(55)),
         "{p}"
     );
+
+    weighed_units(&team).await;
 }
 
 fn clock_day(clock: &TestClock) -> chrono::NaiveDate {

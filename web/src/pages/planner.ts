@@ -62,7 +62,8 @@ interface UnitProps {
   grid: string;
   village_code: string;
   households: number;
-  workload: number;
+  /** Null for a role that may not see it (a plan weighing supervised persons). */
+  workload: number | null;
   /** Grid codes it may move to now; empty when it is fixed (`fixed_reason` says why). */
   movable_to: string[];
   fixed_reason: string | null;

@@ -140,6 +140,12 @@ async fn audited(
     outcome
 }
 
+/// Whether the user may see the units' workloads: not when the plan weighs supervised persons
+/// and the role does not read them (a block's workload would tell how many live there).
+fn shows_workload(access: &Access, a: &Adjustable) -> bool {
+    !a.weighs_supervised() || access.role().reads(Layer::SupervisedPersons)
+}
+
 /// Why the user may not move units of the plan now (`None`: they may).
 fn adjust_refusal(access: &Access, plan: &Feature, s: &AppState) -> Option<String> {
     if access.write(Layer::GridPlans).is_err()
@@ -386,11 +392,20 @@ pub async fn plan_units(
     let fixed = adjust_refusal(&access, &plan, &s);
     let grids = stored_grids(&s, &access, &plan).await?;
     let a = Adjustable::read(&s, plan, grids).await?;
+    let workload = shows_workload(&access, &a);
+    let editable = fixed.is_none();
+    // Every unit's moves are checked: work for a blocking thread on a large township.
+    let (fingerprint, units) = tokio::task::spawn_blocking(move || {
+        a.units_json(fixed.as_deref(), workload)
+            .map(|u| (a.fingerprint(), u))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("unit task: {e}")))??;
     Ok(Json(json!({
         "plan": id.0,
-        "editable": fixed.is_none(),
-        "fingerprint": a.fingerprint(),
-        "units": a.units_json(fixed.as_deref())?,
+        "editable": editable,
+        "fingerprint": fingerprint,
+        "units": units,
     })))
 }
 
@@ -443,8 +458,17 @@ pub async fn move_unit(
             )));
         }
     }
-    let planned = a.apply(&s, b.unit, &b.to, who.user.name.as_str())?;
-    let step = audited(&s, &who, id, "moves", planned.write(&s).await).await?;
+    let workload = shows_workload(&access, &a);
+    let (by, state) = (who.user.name.as_str().to_owned(), s.clone());
+    let planned = tokio::task::spawn_blocking(move || a.apply(&state, b.unit, &b.to, &by))
+        .await
+        .map_err(|e| ApiError::Internal(format!("move task: {e}")))??;
+    let mut step = audited(&s, &who, id, "moves", planned.write(&s).await).await?;
+    if !workload {
+        if let Some(m) = step.as_object_mut() {
+            m.remove("workload");
+        }
+    }
     let plan = written(&s, Layer::GridPlans, id).await?;
     let grids = grids_of(&s, &access, &plan).await?;
     Ok(Json(json!({
