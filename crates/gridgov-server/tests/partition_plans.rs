@@ -316,12 +316,38 @@ async fn township_moves(app: &axum::Router, id: i64, households: &[Feature]) {
         assert_eq!(s, StatusCode::OK, "{units}");
         let list = units["units"]["features"].as_array().unwrap();
         let movable = |u: &&J| !u["properties"]["movable_to"].as_array().unwrap().is_empty();
+        let text = |u: &J, k: &str| u["properties"][k].as_str().unwrap().to_owned();
+        // The last unit of the village a grid's code names, moved away, leaves the grid
+        // without that village: it must be numbered anew. Such moves first, then grids stored
+        // in parts.
+        let mut of_code_village: BTreeMap<String, usize> = BTreeMap::new();
+        for u in list {
+            if text(u, "grid").starts_with(&text(u, "village_code")) {
+                *of_code_village.entry(text(u, "grid")).or_default() += 1;
+            }
+        }
+        let last = |u: &&J| {
+            text(u, "grid").starts_with(&text(u, "village_code"))
+                && of_code_village[&text(u, "grid")] == 1
+        };
         let unit = list
             .iter()
             .filter(movable)
-            .find(|u| jointed.contains(u["properties"]["grid"].as_str().unwrap()))
+            .find(last)
+            .or_else(|| {
+                list.iter()
+                    .filter(movable)
+                    .find(|u| jointed.contains(&text(u, "grid")))
+            })
             .or_else(|| list.iter().find(movable))
             .expect("some unit may move");
+        eprintln!(
+            "round {round}: unit {} of {} in {} (last of its code's village: {})",
+            unit["properties"]["unit"],
+            text(unit, "village_code"),
+            text(unit, "grid"),
+            last(&unit)
+        );
         let body = json!({
             "unit": unit["properties"]["unit"],
             "to": unit["properties"]["movable_to"][0],
@@ -329,6 +355,7 @@ async fn township_moves(app: &axum::Router, id: i64, households: &[Feature]) {
         });
         let (s, _, done) = request(app, post(&format!("{plan_uri}/moves"), &body)).await;
         assert_eq!(s, StatusCode::OK, "round {round}: {done}");
+        eprintln!("round {round}: {}", done["move"]);
         let grids = done["grids"]["features"].as_array().unwrap();
         let codes: BTreeSet<&str> = grids
             .iter()

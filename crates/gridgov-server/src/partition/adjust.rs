@@ -263,25 +263,14 @@ impl Adjustable {
             let n = highest.entry(code.village()).or_insert(0);
             *n = (*n).max(code.number());
         }
-        // A grid keeps its code while it holds some of the code's village; one left without
-        // it is numbered anew in the village it now belongs to.
-        let graph = &self.units.graph;
-        let mut codes = self.codes.clone();
-        for g in [source, target] {
-            let members: Vec<usize> = (0..assign.len()).filter(|&u| assign[u] == g).collect();
-            let village_of = |u: usize| self.units.villages.get(graph.units[u].village).copied();
-            if !members
-                .iter()
-                .any(|&u| village_of(u) == Some(codes[g].village()))
-            {
-                let home = plan::home_village(graph, &members);
-                if let Some(&v) = self.units.villages.get(home) {
-                    let n = highest.entry(v).or_insert(0);
-                    *n += 1;
-                    codes[g] = GridCode::new(v, *n);
-                }
-            }
-        }
+        let codes = recoded(
+            &self.units.graph,
+            &self.units.villages,
+            &assign,
+            &self.codes,
+            [source, target],
+            &mut highest,
+        );
         let solution = mover.evaluate(assign, self.request.targets.tolerance);
         let keep: Vec<Option<GridCode>> = codes.iter().cloned().map(Some).collect();
         let grids = plan::grids(&self.units, &solution, &keep);
@@ -417,6 +406,36 @@ impl Adjustable {
         ops.insert(0, Op::Update(Layer::GridPlans, plan));
         Ok(Move { ops, guards, step })
     }
+}
+
+/// The grids' codes after a move between grids `touched` (`assign` as it will be): a grid keeps
+/// its code while it holds some of the village the code names; one left without it is
+/// numbered anew, after `highest`, in the village it now belongs to.
+fn recoded(
+    graph: &gridgov_partition::Graph,
+    villages: &[DivisionCode],
+    assign: &[usize],
+    codes: &[GridCode],
+    touched: [usize; 2],
+    highest: &mut BTreeMap<DivisionCode, u16>,
+) -> Vec<GridCode> {
+    let mut codes = codes.to_vec();
+    for g in touched {
+        let members: Vec<usize> = (0..assign.len()).filter(|&u| assign[u] == g).collect();
+        let village_of = |u: usize| villages.get(graph.units[u].village).copied();
+        if members
+            .iter()
+            .any(|&u| village_of(u) == Some(codes[g].village()))
+        {
+            continue;
+        }
+        if let Some(&v) = villages.get(plan::home_village(graph, &members)) {
+            let n = highest.entry(v).or_insert(0);
+            *n += 1;
+            codes[g] = GridCode::new(v, *n);
+        }
+    }
+    codes
 }
 
 /// Per grid code of a drawn summary, the plan grid it is (part of).
@@ -595,4 +614,54 @@ impl Move {
 /// drawn is adjusted; to change another, draw a new plan.
 pub fn refusal(plan: &Feature, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
     record::not_a_drawn_draft(plan, now, "adjusted")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gridgov_partition::{Graph, Unit, Village};
+
+    #[test]
+    fn a_grid_left_without_its_code_village_is_numbered_in_its_new_village() {
+        let unit = |village| Unit {
+            households: 10,
+            settled: 10,
+            workload: 10.0,
+            area: 1.0,
+            perimeter: 4.0,
+            centroid: [0.0, 0.0],
+            village,
+        };
+        // Village A (split) and village W (taken whole, one unit).
+        let graph = Graph {
+            units: vec![unit(0), unit(1), unit(0)],
+            villages: vec![
+                Village {
+                    code: "520526101201".into(),
+                    whole: false,
+                },
+                Village {
+                    code: "520526101202".into(),
+                    whole: true,
+                },
+            ],
+            ..Graph::default()
+        };
+        let villages: Vec<DivisionCode> = ["520526101201", "520526101202"]
+            .iter()
+            .map(|c| c.parse().unwrap())
+            .collect();
+        let codes: Vec<GridCode> = ["520526101201-G01", "520526101201-G02"]
+            .iter()
+            .map(|c| c.parse().unwrap())
+            .collect();
+        let mut highest = BTreeMap::from([(villages[0], 2), (villages[1], 4)]);
+        // Unit 0 (A) leaves grid 0 {0, 1} for grid 1: grid 0 holds only W now.
+        let after = recoded(&graph, &villages, &[1, 0, 1], &codes, [0, 1], &mut highest);
+        assert_eq!(after[0].to_string(), "520526101202-G05");
+        assert_eq!(after[1], codes[1]);
+        // A grid that keeps part of A keeps its code.
+        let same = recoded(&graph, &villages, &[0, 0, 1], &codes, [0, 1], &mut highest);
+        assert_eq!(same, codes);
+    }
 }
