@@ -9,10 +9,14 @@
 //! a move is refused rather than applied to another unit.
 //!
 //! A move keeps the partitioner's hard constraints ([`gridgov_partition::Mover`]); the two
-//! grids it touches are drawn again as the union of their units and every grid's figures are
-//! computed afresh. The grids, the plan's summary (with the move appended to its `moves`) and
-//! nothing else are written in one transaction guarded by the tags read, so two planners'
-//! moves, or a move and an approval, never interleave. Should the units no longer tile the two
+//! grids it touches are drawn again as the union of their units and their figures computed
+//! afresh, while every other grid stays exactly as stored. A grid stored in parts (one per
+//! village, or per piece) has its parts replaced; a new part whose code another grid's part
+//! holds takes the next free number of its village, and a grid left without the village its
+//! code names is numbered anew in the village it now belongs to. The grids, the plan's summary
+//! (with the move appended to its `moves`) and nothing else are written in one transaction
+//! guarded by the tags read, so two planners' moves, or a move and an approval, never
+//! interleave. Should the units no longer tile the two
 //! grids as stored (the area's data changed since the plan was drawn), the move is refused and
 //! nothing is written.
 
