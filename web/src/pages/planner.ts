@@ -11,17 +11,12 @@ import '../styles/desk.css';
 
 import { api, HttpError, query } from '../lib/api';
 import { byId, h, setState } from '../lib/dom';
-import { label, loadGlossary } from '../lib/glossary';
-import { renderHeader } from '../lib/header';
-import { applyStatic, formatNumber, formatPercent, onLangChange, t, type MessageKey } from '../lib/i18n';
+import { openDesk, type Division } from '../lib/desk';
+import { label } from '../lib/glossary';
+import { formatNumber, formatPercent, onLangChange, t, type MessageKey } from '../lib/i18n';
 import { runJob } from '../lib/job';
-import { addTilesSource, addUnderLabels, bboxOf, createMap, layerBounds, loadStyle, maplibregl } from '../lib/map';
-import { canRead, requireUser, scopeDivision, type Me } from '../lib/session';
-
-interface Division {
-  geometry: GeoJSON.Geometry | null;
-  properties: { code: string; name: string };
-}
+import { addTilesSource, addUnderLabels, bboxOf, maplibregl } from '../lib/map';
+import { canRead, type Me } from '../lib/session';
 
 interface PlanGridProps {
   code: string;
@@ -425,15 +420,9 @@ async function areaChanged(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  applyStatic(document);
-  me = await requireUser();
-  renderHeader(byId('header'), { title: 'pl.title', me });
-  const scope = scopeDivision(me);
-  const [{ style, basemap }] = await Promise.all([loadStyle('light'), loadGlossary()]);
-  if (!basemap) byId('map-note').textContent = t('map.noBasemap');
-  const townshipScope = scope.endsWith('000000') ? scope : `${scope.slice(0, 9)}000`;
-  townships = (await api<{ features: Division[] }>(`/api/v1/layers/townships/items${query({ division: townshipScope, limit: 100 })}`)).features;
-  byId<HTMLSelectElement>('township').replaceChildren(...townships.map((tw) => h('option', { value: tw.properties.code }, tw.properties.name)));
+  const desk = await openDesk('pl.title', 1);
+  ({ me, townships, map } = desk);
+  const { scope } = desk;
   await loadVillages();
   if (me.role === 'village_officer') byId<HTMLSelectElement>('village').value = scope;
   const run_ = byId<HTMLButtonElement>('run');
@@ -441,17 +430,6 @@ async function main(): Promise<void> {
   if (!canPlan()) {
     run_.hidden = true;
     note(t('pl.cannotPlan'));
-  }
-  map = createMap({ container: byId('map'), style, bounds: bboxOf(townships[0]?.geometry) ?? (await layerBounds('townships')) });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
-  (window as unknown as { gridgov: object }).gridgov = { map };
-  // gridgov's layers are added as soon as the style is read, so that their tiles load
-  // together with the basemap's rather than after them.
-  await new Promise<void>((resolve) => (map.isStyleLoaded() ? resolve() : map.once('style.load', () => resolve())));
-  if (canRead(me, 'villages')) {
-    addTilesSource(map, 'villages');
-    addUnderLabels(map, { id: 'villages-line', type: 'line', source: 'villages', 'source-layer': 'villages', paint: { 'line-color': '#9aa9b8', 'line-width': 1 } });
   }
   map.addSource('plan', { type: 'geojson', data: EMPTY });
   addUnderLabels(map, { id: 'plan-fill', type: 'fill', source: 'plan', paint: { 'fill-color': '#4ecb73', 'fill-opacity': 0.45 } });

@@ -8,18 +8,12 @@ import '../styles/desk.css';
 
 import { api, HttpError, query } from '../lib/api';
 import { byId, h, setState } from '../lib/dom';
-import { label, loadGlossary } from '../lib/glossary';
-import { renderHeader } from '../lib/header';
-import { applyStatic, formatDistance, formatNumber, onLangChange, t, type MessageKey } from '../lib/i18n';
+import { openDesk, type Division } from '../lib/desk';
+import { label } from '../lib/glossary';
+import { formatDistance, formatNumber, onLangChange, t, type MessageKey } from '../lib/i18n';
 import { runJob } from '../lib/job';
-import { addTilesSource, addUnderLabels, bboxOf, createMap, layerBounds, loadStyle, maplibregl } from '../lib/map';
-import { canRead, requireUser, scopeDivision, type Me } from '../lib/session';
-
-interface Township {
-  id: number;
-  geometry: GeoJSON.Geometry | null;
-  properties: { code: string; name: string };
-}
+import { addTilesSource, addUnderLabels, bboxOf, maplibregl } from '../lib/map';
+import { canRead, type Me } from '../lib/session';
 
 interface Unassigned {
   name?: string;
@@ -83,7 +77,7 @@ const PLANNERS = new Set(['county_admin', 'township_officer']);
 
 let me: Me;
 let map: maplibregl.Map;
-let townships: Township[] = [];
+let townships: Division[] = [];
 let plans: RoutePlan[] = [];
 let shown: PlanAnswer | null = null;
 let selectedVehicle: number | null = null;
@@ -232,15 +226,8 @@ function fitTownship(): void {
 }
 
 async function main(): Promise<void> {
-  applyStatic(document);
-  me = await requireUser();
-  renderHeader(byId('header'), { title: 'san.title', me });
-  const scope = scopeDivision(me);
-  const [{ style, basemap }] = await Promise.all([loadStyle('light'), loadGlossary()]);
-  if (!basemap) byId('map-note').textContent = t('map.noBasemap');
-  townships = (await api<{ features: Township[] }>(`/api/v1/layers/townships/items${query({ division: scope.endsWith('000000') ? scope : `${scope.slice(0, 9)}000`, limit: 100 })}`)).features;
+  ({ me, townships, map } = await openDesk('san.title', 0.8));
   const select = byId<HTMLSelectElement>('township');
-  select.replaceChildren(...townships.map((tw) => h('option', { value: tw.properties.code }, tw.properties.name)));
   const d = new Date();
   byId<HTMLInputElement>('date').value = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
   const button = byId<HTMLButtonElement>('compute');
@@ -248,17 +235,6 @@ async function main(): Promise<void> {
   if (!canPlan()) {
     button.hidden = true;
     note(t('san.cannotPlan'));
-  }
-  map = createMap({ container: byId('map'), style, bounds: bboxOf(townships[0]?.geometry) ?? (await layerBounds('townships')) });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  map.addControl(new maplibregl.ScaleControl({}), 'bottom-left');
-  (window as unknown as { gridgov: object }).gridgov = { map };
-  // gridgov's layers are added as soon as the style is read, so that their tiles load
-  // together with the basemap's rather than after them.
-  await new Promise<void>((resolve) => (map.isStyleLoaded() ? resolve() : map.once('style.load', () => resolve())));
-  if (canRead(me, 'villages')) {
-    addTilesSource(map, 'villages');
-    addUnderLabels(map, { id: 'villages-line', type: 'line', source: 'villages', 'source-layer': 'villages', paint: { 'line-color': '#9aa9b8', 'line-width': 0.8 } });
   }
   if (canRead(me, 'collection_points')) {
     addTilesSource(map, 'collection_points');
