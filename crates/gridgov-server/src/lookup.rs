@@ -157,14 +157,19 @@ pub async fn get_lookup(
     let access = Access::of(&who, &s)?;
     let (crs, lon, lat) = p.point()?;
     let index = s.index.read();
-    let found = index.lookup_where(crs, lon, lat, &access).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "the point ({lon}, {lat}) in {} lies outside the county or outside your scope ({})",
-            crs.token(),
-            access.scope()
-        ))
-    })?;
+    let found = index
+        .lookup_where(crs, lon, lat, &access)
+        .ok_or_else(|| outside(crs, lon, lat, &access))?;
     Ok(Json(answer(crs, lon, lat, &found)))
+}
+
+/// The 404 of a point no lookup finds: outside the county, or outside the user's scope.
+pub(crate) fn outside(crs: Crs, lon: f64, lat: f64, access: &Access) -> ApiError {
+    ApiError::NotFound(format!(
+        "the point ({lon}, {lat}) in {} lies outside the county or outside your scope ({})",
+        crs.token(),
+        access.scope()
+    ))
 }
 
 /// Query parameters of `POST /api/v1/lookup`.

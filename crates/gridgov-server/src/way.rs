@@ -136,13 +136,9 @@ pub async fn get_way(
     })?;
     let (from, (to, name)) = {
         let index = s.index.read();
-        let found = index.lookup_where(crs, lon, lat, &access).ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "the point ({lon}, {lat}) in {} lies outside the county or outside your scope ({})",
-                crs.token(),
-                access.scope()
-            ))
-        })?;
+        let found = index
+            .lookup_where(crs, lon, lat, &access)
+            .ok_or_else(|| crate::lookup::outside(crs, lon, lat, &access))?;
         let station = index
             .layer(Layer::TransferStations)
             .and_then(|l| l.get(FeatureId(id)))
