@@ -16,8 +16,6 @@ use gridgov_model::{Dataset, Role};
 use gridgov_server::basemap::Basemap;
 use gridgov_server::{router, AppState, LiveIndex};
 use gridgov_store::Op;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 mod common;
 
@@ -73,15 +71,7 @@ async fn fetch(
     if gzip {
         req = req.header(header::ACCEPT_ENCODING, "gzip");
     }
-    let r = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = r.status();
-    let headers = r.headers().clone();
-    let bytes = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-    (status, headers, bytes)
+    common::raw(app, req.body(Body::empty()).unwrap()).await
 }
 
 fn json(bytes: &[u8]) -> serde_json::Value {

@@ -27,12 +27,10 @@ use gridgov_server::{router, AppState, LiveIndex};
 use gridgov_store::gpkg::GpkgStore;
 use gridgov_store::scope::{within, RowScope};
 use gridgov_store::{write, Op, Query, Store};
-use http_body_util::BodyExt;
 use serde_json::{json, Value as J};
-use tower::ServiceExt;
 
 mod common;
-use common::{as_user, postgis_stores, request, sign_in};
+use common::{as_user, postgis_stores, raw, request, sign_in};
 
 const COUNTY: &str = "520526000000";
 const TOWNSHIP: &str = "520526101000";
@@ -174,14 +172,7 @@ async fn get(app: &axum::Router, uri: &str) -> (StatusCode, HeaderMap, J) {
 }
 
 async fn bytes(app: &axum::Router, uri: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
-    let r = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let (status, headers) = (r.status(), r.headers().clone());
-    let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-    (status, headers, body)
+    raw(app, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
 /// Posts a plan; its id.

@@ -221,16 +221,25 @@ pub async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, serde_js
     )
 }
 
+/// Sends any request and returns status, headers and the body's bytes.
+pub async fn raw(
+    app: &axum::Router,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let r = app.clone().oneshot(req).await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let bytes = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, headers, bytes)
+}
+
 /// Sends any request and returns status, headers and the body parsed as JSON (Null if it is
 /// not JSON).
 pub async fn request(
     app: &axum::Router,
     req: Request<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
-    let r = app.clone().oneshot(req).await.unwrap();
-    let status = r.status();
-    let headers = r.headers().clone();
-    let bytes = r.into_body().collect().await.unwrap().to_bytes();
+    let (status, headers, bytes) = raw(app, req).await;
     (
         status,
         headers,
