@@ -29,6 +29,7 @@ use gridgov_partition::{Mover, Outcome, Refusal, Request, Units};
 use gridgov_store::{write_guarded, Guard, Op, StoreError, WriteError};
 use serde_json::{json, Map, Value as Json};
 
+use super::compare::multi;
 use super::drawn::{drawn, grid_name, village_names};
 use super::{body, load, record};
 use crate::{ApiError, AppState};
@@ -72,21 +73,6 @@ pub(crate) fn weighed(data: &mut Dataset, request: &Request) {
     }
 }
 
-/// Per stored grid code, the code of the plan grid it is, from the plan's summary (a part of a
-/// grid stored in several villages names its grid in `joint`).
-fn plan_grids(plan: &Feature) -> BTreeMap<String, String> {
-    record::statistics(plan)
-        .into_iter()
-        .map(|(code, s)| {
-            let joint = s
-                .get("joint")
-                .and_then(Json::as_str)
-                .map_or_else(|| code.clone(), str::to_owned);
-            (code, joint)
-        })
-        .collect()
-}
-
 impl Adjustable {
     /// Reads the area of `plan` (whose grids, as stored, are `stored`), cuts its units with the
     /// plan's parameters and finds each unit's grid.
@@ -112,7 +98,7 @@ impl Adjustable {
         let request = draft.request;
         let mut data = load(&*s.store, request.scope).await?;
         weighed(&mut data, &request);
-        let grid_of_part = plan_grids(&plan);
+        let grid_of_part = plan_grids(&record::json_field(&plan, "summary"));
         tokio::task::spawn_blocking(move || {
             let options = gridgov_partition::request::unit_options(&data, &request);
             let units = gridgov_partition::build_units(&data, request.scope, &options)
@@ -291,7 +277,7 @@ impl Adjustable {
         let touched: BTreeSet<&str> = [from_code.as_str(), to_code.as_str()].into();
         let (from_now, to_now) = (codes[source].to_string(), codes[target].to_string());
         let touched_now: BTreeSet<&str> = [from_now.as_str(), to_now.as_str()].into();
-        let new_of = plan_grids_of_summary(&new.summary);
+        let new_of = plan_grids(&new.summary);
         let at = crate::jobs::now(s);
         let moved = &self.units.graph.units[unit];
         let step = json!({
@@ -364,7 +350,9 @@ impl Adjustable {
                 Some(o) => {
                     let mut changed = (*o).clone();
                     changed.geometry.clone_from(&f.geometry);
-                    copy(&mut changed, f, "households");
+                    if let Some(n) = f.get("households") {
+                        changed.properties.insert("households".into(), n.clone());
+                    }
                     guards.extend(guard(o));
                     ops.push(Op::Update(Layer::Grids, changed));
                 }
@@ -442,42 +430,26 @@ fn recoded(
     codes
 }
 
-/// Per grid code of a drawn summary, the plan grid it is (part of).
-fn plan_grids_of_summary(summary: &Json) -> BTreeMap<String, String> {
+/// Per stored grid code of a plan's summary, the plan grid it is (part of): a part of a grid
+/// stored in several pieces names its grid in `joint`.
+fn plan_grids(summary: &Json) -> BTreeMap<String, String> {
     summary
         .get("grids")
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
         .filter_map(|g| {
-            let code = g.get("code")?.as_str()?.to_owned();
-            let joint = g
-                .get("joint")
-                .and_then(Json::as_str)
-                .map_or_else(|| code.clone(), str::to_owned);
-            Some((code, joint))
+            let code = g.get("code")?.as_str()?;
+            Some((code.to_owned(), plan_grid_of_entry(g)?.to_owned()))
         })
         .collect()
-}
-
-fn copy(into: &mut Feature, from: &Feature, field: &str) {
-    if let Some(v) = from.get(field) {
-        into.properties.insert(field.to_owned(), v.clone());
-    }
 }
 
 /// Whether two sets of polygons cover the same ground but for rounding and slivers (their
 /// symmetric difference is under 0.2 % of it: a stored grid drops union slivers under 0.1 %).
 fn same_ground(a: &[Geometry<f64>], b: &[Geometry<f64>]) -> bool {
     let union = |gs: &[Geometry<f64>]| {
-        let parts: Vec<MultiPolygon<f64>> = gs
-            .iter()
-            .filter_map(|g| match g {
-                Geometry::Polygon(p) => Some(MultiPolygon(vec![p.clone()])),
-                Geometry::MultiPolygon(m) => Some(m.clone()),
-                _ => None,
-            })
-            .collect();
+        let parts: Vec<MultiPolygon<f64>> = gs.iter().map(|g| multi(Some(g))).collect();
         geo::unary_union(&parts)
     };
     let (a, b) = (union(a), union(b));

@@ -125,7 +125,8 @@ impl<'a> Holder<'a> {
     }
 }
 
-fn multi(g: Option<&Geometry<f64>>) -> MultiPolygon<f64> {
+/// A polygon or multi-polygon as a multi-polygon (empty for anything else).
+pub(crate) fn multi(g: Option<&Geometry<f64>>) -> MultiPolygon<f64> {
     match g {
         Some(Geometry::Polygon(p)) => MultiPolygon(vec![p.clone()]),
         Some(Geometry::MultiPolygon(m)) => m.clone(),
